@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ArchiveError, ErrorCodes, isArchiveError } from '../errors.js';
+import { loadConfig } from '../config/index.js';
+import { ExitCode } from './exit-codes.js';
+import { registerConfig } from './commands/config.js';
+import type { GlobalOptions } from './context.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('kafka-archive')
+    .description(
+      'Long-term event archive for Apache Kafka: mirrors topics into Parquet segments, tiers them to object storage, guards disks, restores byte-exact.',
+    )
+    .version(version(), '-V, --version')
+    .option(
+      '-c, --config <file>',
+      'YAML config file (every key can also be set by KAFKA_ARCHIVE_* env vars)',
+    )
+    .option('--json', 'machine-readable JSON output instead of tables')
+    .option('--pretty', 'human-readable log lines instead of JSON')
+    .option('--log-level <level>', 'override log.level (trace|debug|info|warn|error|fatal|silent)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .argument('[command]')
+    .action((unknown: string | undefined, opts: GlobalOptions) => {
+      if (unknown !== undefined) {
+        throw new ArchiveError(
+          ErrorCodes.USAGE,
+          `unknown command '${unknown}' (run with --help for the list)`,
+          {
+            userFacing: true,
+          },
+        );
+      }
+      // No subcommand: validate the configuration when one is given, then show help.
+      if (opts.config !== undefined) loadConfig({ file: opts.config });
+      program.outputHelp();
+      setExit(ExitCode.OK);
+    });
+  registerConfig(program, setExit);
+  return program;
+}
+
+/** Runs the CLI and resolves with the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exit: number = ExitCode.OK;
+  const program = buildProgram((code) => {
+    exit = code;
+  });
+  try {
+    await program.parseAsync(argv);
+    return exit;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
+        return ExitCode.OK;
+      if (err.code === 'commander.help') return ExitCode.OK;
+      return ExitCode.USAGE;
+    }
+    if (isArchiveError(err) && err.userFacing) {
+      process.stderr.write(`${err.message}\n`);
+      return err.code === ErrorCodes.CONFIG_INVALID ||
+        err.code === ErrorCodes.CONFIG_FILE_UNREADABLE ||
+        err.code === ErrorCodes.USAGE
+        ? ExitCode.USAGE
+        : ExitCode.FAILURE;
+    }
+    const e = err as Error;
+    process.stderr.write(
+      `kafka-archive: ${isArchiveError(err) ? `[${err.code}] ` : ''}${e.message ?? String(err)}\n${e.stack ?? ''}\n`,
+    );
+    return ExitCode.FAILURE;
+  }
+}

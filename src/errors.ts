@@ -1,0 +1,66 @@
+/**
+ * One error type for the whole product. Every error carries a stable string `code` (documented in
+ * README, usable in alerts), a `retryable` flag and, for mistakes the user can fix (bad config,
+ * unknown topic, bad arguments), `userFacing: true` so the CLI prints the message without a stack.
+ */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  CONFIG_FILE_UNREADABLE: 'CONFIG_FILE_UNREADABLE',
+  USAGE: 'USAGE',
+  KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
+  KAFKA_TOPIC_UNKNOWN: 'KAFKA_TOPIC_UNKNOWN',
+  KAFKA_COMMIT_FAILED: 'KAFKA_COMMIT_FAILED',
+  KAFKA_CLIENT_UNSUPPORTED: 'KAFKA_CLIENT_UNSUPPORTED',
+  SEGMENT_WRITE_FAILED: 'SEGMENT_WRITE_FAILED',
+  SEGMENT_META_INVALID: 'SEGMENT_META_INVALID',
+  SEGMENT_CORRUPT: 'SEGMENT_CORRUPT',
+  DISK_FULL: 'DISK_FULL',
+  ARCHIVE_TOPIC_UNKNOWN: 'ARCHIVE_TOPIC_UNKNOWN',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface ArchiveErrorOptions {
+  retryable?: boolean;
+  userFacing?: boolean;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class ArchiveError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly userFacing: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ArchiveErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ArchiveError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.userFacing = options.userFacing ?? false;
+    this.details = options.details;
+  }
+}
+
+/** Errno-style code of a Node system error (ENOSPC, EACCES, ...), searching the cause chain. */
+export function errnoCode(err: unknown): string | undefined {
+  let cur: unknown = err;
+  for (let depth = 0; depth < 5 && cur !== null && typeof cur === 'object'; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function isArchiveError(err: unknown): err is ArchiveError {
+  return err instanceof ArchiveError;
+}
+
+/** A short, single-line description of any thrown value, for logs. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
