@@ -18,6 +18,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/setup/global-setup.ts'],
+          setupFiles: ['test/setup/kafkajs-first.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           // One broker per run: files run one at a time so fault tests (kill -9, full disk)

@@ -50,6 +50,8 @@ export function errnoCode(err: unknown): string | undefined {
   for (let depth = 0; depth < 5 && cur !== null && typeof cur === 'object'; depth++) {
     const code = (cur as { code?: unknown }).code;
     if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code;
+    const errno = (cur as { details?: { errno?: unknown } }).details?.errno;
+    if (typeof errno === 'string') return errno;
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;

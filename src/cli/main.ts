@@ -4,6 +4,8 @@ import { ArchiveError, ErrorCodes, isArchiveError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
 import { ExitCode } from './exit-codes.js';
 import { registerConfig } from './commands/config.js';
+import { registerOffsets } from './commands/offsets.js';
+import { registerRun } from './commands/run.js';
 import type { GlobalOptions } from './context.js';
 
 function version(): string {
@@ -44,6 +46,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       program.outputHelp();
       setExit(ExitCode.OK);
     });
+  registerRun(program, setExit);
+  registerOffsets(program, setExit);
   registerConfig(program, setExit);
   return program;
 }

@@ -1,12 +1,5 @@
 export { loadConfig, redactConfig, envOverrides, formatProblems, ENV_PREFIX } from './load.js';
 export type { ConfigProblem, LoadOptions } from './load.js';
 export { configSchema } from './schema.js';
-export type {
-  Config,
-  ArchiverConfig,
-  KafkaConfig,
-  StorageConfig,
-  RotationPolicy,
-  Compression,
-} from './schema.js';
+export type { Config, ArchiverConfig, KafkaConfig, RotationPolicy, Compression } from './schema.js';
 export { parseBytes, parseDurationMs, formatBytes } from './units.js';

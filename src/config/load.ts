@@ -84,7 +84,7 @@ function readYaml(file: string): Tree {
   if (!isPlainObject(value)) {
     throw new ArchiveError(
       ErrorCodes.CONFIG_INVALID,
-      `${file}: the top level must be a mapping of keys (log, kafka, archiver, storage, server)`,
+      `${file}: the top level must be a mapping of keys (log, kafka, archiver)`,
       { userFacing: true },
     );
   }
@@ -166,8 +166,5 @@ export function loadConfig(options: LoadOptions = {}): Config {
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   if (copy.kafka.sasl) copy.kafka.sasl.password = '***';
-  if (copy.storage.s3?.secretAccessKey !== undefined) copy.storage.s3.secretAccessKey = '***';
-  if (copy.storage.s3?.sessionToken !== undefined) copy.storage.s3.sessionToken = '***';
-  if (copy.server.authToken !== undefined) copy.server.authToken = '***';
   return copy;
 }

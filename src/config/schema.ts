@@ -154,68 +154,14 @@ const archiverSchema = z
   })
   .prefault({});
 
-const s3Schema = z.strictObject({
-  endpoint: z
-    .url({ error: 'expected a URL such as https://s3.eu-west-1.amazonaws.com' })
-    .optional(),
-  region: z.string().min(1).default('us-east-1'),
-  bucket: z.string({ error: 'expected a bucket name (required when storage.type is s3)' }).min(3),
-  prefix: z.string().default(''),
-  forcePathStyle: bool().default(false),
-  accessKeyId: z.string().optional(),
-  secretAccessKey: z.string().optional(),
-  sessionToken: z.string().optional(),
-  serverSideEncryption: z
-    .enum(['AES256', 'aws:kms'], { error: 'expected AES256 or aws:kms' })
-    .optional(),
-  sseKmsKeyId: z.string().optional(),
-});
-
-const storageSchema = z
-  .strictObject({
-    type: z.enum(['local', 's3'], { error: 'expected local or s3' }).default('local'),
-    local: z
-      .strictObject({ dir: z.string().min(1).default('./kafka-archive-data/cold') })
-      .prefault({}),
-    s3: s3Schema.optional(),
-  })
-  .prefault({})
-  .superRefine((v, ctx) => {
-    if (v.type === 's3' && v.s3 === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['s3'],
-        input: undefined,
-        message: 'is required when storage.type is s3 (needs at least bucket)',
-      });
-    }
-  });
-
-const serverSchema = z
-  .strictObject({
-    enabled: bool().default(true),
-    host: z.string().default('127.0.0.1'),
-    port: int('a TCP port', 0)
-      .pipe(z.number().max(65535, { error: 'expected a TCP port <= 65535' }))
-      .default(9187),
-    authToken: z
-      .string()
-      .min(16, { error: 'expected a token of at least 16 characters' })
-      .optional(),
-  })
-  .prefault({});
-
 export const configSchema = z.strictObject({
   log: logSchema,
   kafka: kafkaSchema,
   archiver: archiverSchema,
-  storage: storageSchema,
-  server: serverSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type ArchiverConfig = Config['archiver'];
 export type KafkaConfig = Config['kafka'];
-export type StorageConfig = Config['storage'];
 export type RotationPolicy = z.infer<typeof rotationSchema>;
 export type Compression = z.infer<typeof compressionSchema>;

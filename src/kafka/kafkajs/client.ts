@@ -3,6 +3,7 @@ import type { Logger } from '../../log/index.js';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
 import type { KafkaConfig } from '../../config/index.js';
 import { loadKafkajs } from './ordered-headers.js';
+import { registerCodecs } from './codecs.js';
 import type {
   Admin,
   ConsumerHandlers,
@@ -20,6 +21,7 @@ import type {
 } from '../types.js';
 
 const kafkajs = loadKafkajs();
+registerCodecs(kafkajs);
 
 type DecodedMessage = KafkaJS.KafkaMessage & {
   orderedHeaders?: Array<{ key: string; value: Buffer | null }>;
@@ -98,7 +100,8 @@ class KafkajsConsumer implements GroupConsumer {
       );
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      handlers.onCrash?.(event.payload.error);
+      // kafkajs restarts itself after retriable errors; only a final crash is reported.
+      if (!event.payload.restart) handlers.onCrash?.(event.payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
@@ -312,6 +315,7 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
     },
     async producer(options = {}) {
       const p = kafka.producer({
+        createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
         idempotent: options.idempotent ?? true,
         maxInFlightRequests: options.idempotent === false ? 5 : 1,
         ...(options.transactionalId !== undefined

@@ -70,6 +70,12 @@ export function installOrderedHeaders(): void {
       `kafkajs ${version} is installed but the header-order wrapper supports ${SUPPORTED_KAFKAJS} only; install the pinned version`,
     );
   }
+  const decoderPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
+  const loaded = require.cache[decoderPath]?.exports as RecordDecoderModule | undefined;
+  if (loaded?.__orderedHeaders === true) {
+    installed = true; // installed earlier through another copy of this module
+    return;
+  }
   const batchDecoderPath = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
   if (require.cache[batchDecoderPath] !== undefined) {
     throw new ArchiveError(
@@ -77,7 +83,6 @@ export function installOrderedHeaders(): void {
       'kafkajs was loaded before the header-order wrapper was installed',
     );
   }
-  const decoderPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
   const encoderPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
   const originalDecode = require(decoderPath) as RecordDecoderModule;
   const originalEncode = require(encoderPath) as RecordEncoderModule;

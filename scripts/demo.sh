@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The quick-start demo: a local Kafka 4.1.1 (KRaft), sample alert and monitoring streams, the
+# archiver run until every record is archived, then what was archived per partition.
+# Everything it downloads or writes stays under .cache/ (the archive: .cache/demo/hot).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEMO="$PWD/.cache/demo"
+VERSION="${KAFKA_VERSION:-4.1.1}"
+
+echo "[demo] installing dependencies and building"
+bash scripts/ensure-deps.sh >/dev/null
+npm run --silent build
+
+[ -d "$DEMO/kafka" ] && bash scripts/kafka.sh stop "$DEMO/kafka" >/dev/null 2>&1 || true
+rm -rf "$DEMO" && mkdir -p "$DEMO"
+echo "[demo] starting Kafka $VERSION (first run downloads the jars from Maven Central)"
+BROKERS=$(bash scripts/kafka.sh start "$VERSION" "$DEMO/kafka" | tail -n 1)
+ARCHIVER_PID=""
+cleanup() {
+  [ -n "$ARCHIVER_PID" ] && kill "$ARCHIVER_PID" 2>/dev/null || true
+  bash scripts/kafka.sh stop "$DEMO/kafka" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+echo "[demo] Kafka is up at $BROKERS"
+
+export KAFKA_ARCHIVE_KAFKA__BROKERS="$BROKERS"
+export KAFKA_ARCHIVE_ARCHIVER__HOT_DIR="$DEMO/hot"
+export KAFKA_ARCHIVE_ARCHIVER__GROUP_ID=demo-archiver
+export KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS=3s
+export KAFKA_ARCHIVE_ARCHIVER__METADATA_REFRESH_MS=2s
+export KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_RECORDS=2500
+export KAFKA_ARCHIVE_LOG__LEVEL=warn
+PATTERN='ztf_alerts|cluster1\..*'
+
+npx tsx scripts/demo-produce.ts > "$DEMO/produced.json"
+echo "[demo] produced: $(cat "$DEMO/produced.json")"
+
+echo "[demo] running: kafka-archive run --topic-pattern '$PATTERN'"
+node bin/kafka-archive.js run --topic-pattern "$PATTERN" 2> "$DEMO/archiver.log" &
+ARCHIVER_PID=$!
+
+expected=$(node -e 'const p=require(process.argv[1]);console.log(Object.values(p).reduce((a,b)=>a+b,0))' "$DEMO/produced.json")
+deadline=$((SECONDS + 180))
+while :; do
+  archived=$(node bin/kafka-archive.js offsets "$PATTERN" --json 2>/dev/null |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).reduce((a,r)=>a+r.records,0))}catch{console.log(0)}})')
+  printf '\r[demo] archived %s / %s records' "$archived" "$expected"
+  [ "$archived" -ge "$expected" ] && break
+  if [ $SECONDS -ge $deadline ]; then echo; echo "[demo] timed out; archiver log:"; tail -n 30 "$DEMO/archiver.log"; exit 1; fi
+  sleep 1
+done
+echo
+kill -TERM "$ARCHIVER_PID"; wait "$ARCHIVER_PID" || true; ARCHIVER_PID=""
+
+echo "[demo] kafka-archive offsets '$PATTERN'"
+node bin/kafka-archive.js offsets "$PATTERN"
+echo
+echo "[demo] the same archive read in place by DuckDB (read_parquet, hive partitioning):"
+node scripts/demo-duckdb.mjs "$DEMO/hot"
+echo "[demo] archive: $DEMO/hot"

@@ -1,0 +1,538 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArchiverConfig, RotationPolicy } from '../config/index.js';
+import { errnoCode, describeError } from '../errors.js';
+import type { Logger } from '../log/index.js';
+import type {
+  Admin,
+  BatchControl,
+  GroupConsumer,
+  KafkaClient,
+  PartitionBatch,
+  TopicPartition,
+} from '../kafka/index.js';
+import type { LocalSegmentIndex } from '../catalog/index.js';
+import { segmentRelPath, type SegmentWriter } from '../segment/index.js';
+import { backoffMs, sleep } from '../util/backoff.js';
+import { PartitionBuffer, recordSize } from './partition-buffer.js';
+import { resolveTopics, sameTopics } from './topic-resolver.js';
+
+export interface ArchiverDeps {
+  kafka: KafkaClient;
+  config: ArchiverConfig;
+  writer: SegmentWriter;
+  index: LocalSegmentIndex;
+  log: Logger;
+}
+
+export interface SealedSegmentEvent {
+  topic: string;
+  partition: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  records: number;
+  bytes: number;
+  path: string;
+}
+
+export interface ArchiverStats {
+  recordsArchived: number;
+  segmentsSealed: number;
+  bytesWritten: number;
+  sealFailures: number;
+  commitFailures: number;
+  pausedPartitions: number;
+  bufferedBytes: number;
+  assignedPartitions: number;
+  topics: string[];
+}
+
+interface PartitionState {
+  tp: TopicPartition;
+  key: string;
+  owned: boolean;
+  /** The next offset this archiver expects; records below it are already held or archived. */
+  nextOffset: bigint;
+  buffer: PartitionBuffer;
+  /** Seals run one after another per partition, so commits move forward in order. */
+  chain: Promise<void>;
+  sealingBytes: number;
+  failing: boolean;
+}
+
+const keyOf = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+/**
+ * The archiver service: follows topics (names and patterns) in a consumer group and writes every
+ * record into per-partition Parquet segments on the hot tier.
+ *
+ *   Kafka --fetch--> onBatch --append--> PartitionBuffer --rotate--> seal chain (per partition)
+ *                                                                      |  write temp, fsync,
+ *                                                                      |  rename, fsync dir
+ *                                                                      v
+ *                                                       commit offset (only if still owned)
+ *
+ * Invariants: an offset is committed only after the segment holding every record below it is
+ * durable; on assignment a partition resumes at max(committed, archived high-water mark + 1);
+ * a failing seal (disk full, permissions) pauses that partition and retries with back-off, the
+ * process never exits for it.
+ */
+export class Archiver {
+  private consumer: GroupConsumer | null = null;
+  private admin: Admin | null = null;
+  private readonly states = new Map<string, PartitionState>();
+  /** Seal chains of partitions that were revoked: a re-assignment waits for them. */
+  private readonly retiring = new Map<string, Promise<void>>();
+  private inits = new Map<string, Promise<PartitionState>>();
+  private topics = new Map<string, number>();
+  private stopping = false;
+  private running = false;
+  private timers: NodeJS.Timeout[] = [];
+  private refreshing: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+  private readonly stats = {
+    recordsArchived: 0,
+    segmentsSealed: 0,
+    bytesWritten: 0,
+    sealFailures: 0,
+    commitFailures: 0,
+  };
+  private readonly listeners: Array<(e: SealedSegmentEvent) => void> = [];
+
+  constructor(private readonly deps: ArchiverDeps) {}
+
+  onSealed(listener: (e: SealedSegmentEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.deps;
+    await mkdir(config.hotDir, { recursive: true });
+    this.admin = await this.deps.kafka.admin();
+    this.running = true;
+    await this.refreshTopics();
+    this.timers.push(
+      setInterval(() => void this.refreshTopicsOnce(), config.metadataRefreshMs),
+      setInterval(
+        () => this.flushIdle(),
+        Math.min(1000, Math.max(100, config.flushIntervalMs / 4)),
+      ),
+    );
+    log.info(
+      {
+        groupId: config.groupId,
+        topics: config.topics,
+        topicPatterns: config.topicPatterns,
+        hotDir: config.hotDir,
+      },
+      'archiver started',
+    );
+  }
+
+  /** Graceful stop: seal every open segment, commit, leave the group. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (!this.running) return;
+    this.stopping = true;
+    this.running = false;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.refreshing?.catch(() => undefined);
+    const drained = await this.drainAll(timeoutMs);
+    if (!drained) {
+      this.deps.log.warn(
+        { timeoutMs },
+        'some open segments could not be sealed before the stop deadline; their records are not committed and will be consumed again',
+      );
+    }
+    this.abort.abort();
+    await this.consumer
+      ?.stop()
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'consumer stop failed'));
+    this.consumer = null;
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = null;
+    this.deps.log.info(this.getStats(), 'archiver stopped');
+  }
+
+  getStats(): ArchiverStats {
+    let buffered = 0;
+    let paused = 0;
+    for (const s of this.states.values()) {
+      buffered += s.buffer.bytes + s.sealingBytes;
+      if (s.failing) paused++;
+    }
+    return {
+      ...this.stats,
+      pausedPartitions: paused,
+      bufferedBytes: buffered,
+      assignedPartitions: this.states.size,
+      topics: [...this.topics.keys()],
+    };
+  }
+
+  private policyFor(topic: string): RotationPolicy {
+    const { rotation, topicOverrides } = this.deps.config;
+    const o = topicOverrides[topic]?.rotation;
+    return {
+      maxRecords: o?.maxRecords ?? rotation.maxRecords,
+      maxBytes: o?.maxBytes ?? rotation.maxBytes,
+      maxAgeMs: o?.maxAgeMs ?? rotation.maxAgeMs,
+    };
+  }
+
+  // ---- subscription -------------------------------------------------------------------------
+
+  private refreshTopicsOnce(): Promise<void> {
+    if (this.refreshing !== null || this.stopping) return this.refreshing ?? Promise.resolve();
+    this.refreshing = this.refreshTopics()
+      .catch((err: unknown) => {
+        this.deps.log.warn({ err: describeError(err) }, 'topic refresh failed; will retry');
+      })
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
+  }
+
+  private async refreshTopics(): Promise<void> {
+    const admin = this.admin;
+    if (admin === null || this.stopping) return;
+    const { config, log } = this.deps;
+    const found = await resolveTopics(admin, config.topics, config.topicPatterns);
+    if (sameTopics(found, this.topics) && (this.consumer !== null || found.size === 0)) return;
+    const missing = config.topics.filter((t) => !found.has(t));
+    if (missing.length > 0)
+      log.warn(
+        { missing },
+        'configured topics do not exist yet; they will be picked up when created',
+      );
+    log.info(
+      { topics: Object.fromEntries(found) },
+      'subscription changed; (re)starting the consumer',
+    );
+    await this.restartConsumer(found);
+  }
+
+  private async restartConsumer(topics: Map<string, number>): Promise<void> {
+    if (this.consumer !== null) {
+      await this.drainAll(60_000);
+      await this.consumer
+        .stop()
+        .catch((err: unknown) =>
+          this.deps.log.warn({ err: describeError(err) }, 'consumer stop failed'),
+        );
+      this.consumer = null;
+      for (const s of this.states.values()) this.retire(s);
+    }
+    this.topics = topics;
+    if (topics.size === 0 || this.stopping) return;
+    const consumer = this.deps.kafka.consumer({ groupId: this.deps.config.groupId });
+    this.consumer = consumer;
+    try {
+      await this.startConsumer(consumer, topics);
+    } catch (err) {
+      // Leave no half-started consumer behind: the next refresh starts a new one.
+      this.consumer = null;
+      this.topics = new Map();
+      await consumer.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startConsumer(consumer: GroupConsumer, topics: Map<string, number>): Promise<void> {
+    await consumer.start([...topics.keys()], {
+      onBatch: (batch, control) => this.onBatch(batch, control),
+      onAssignment: (assignment) => this.onAssignment(assignment),
+      onCrash: (error) => {
+        this.deps.log.error({ err: error.message }, 'Kafka consumer crashed; restarting it');
+        this.topics = new Map();
+        void sleep(2000, this.abort.signal).then(() => this.refreshTopicsOnce());
+      },
+    });
+  }
+
+  // ---- assignment ---------------------------------------------------------------------------
+
+  private onAssignment(assignment: TopicPartition[]): void {
+    const keep = new Set(assignment.map(keyOf));
+    for (const s of [...this.states.values()]) {
+      if (!keep.has(s.key)) this.retire(s);
+    }
+    // Kafka resets fetch positions to the committed offsets after every rebalance; partitions
+    // we kept continue where our own buffer ends.
+    for (const s of this.states.values()) this.consumer?.seek({ ...s.tp, offset: s.nextOffset });
+    this.deps.log.info(
+      { assigned: assignment.length, revoked: [...this.retiring.keys()].length },
+      'partitions assigned',
+    );
+  }
+
+  /** The partition left this member: seal what it holds (without committing) and forget it. */
+  private retire(s: PartitionState): void {
+    s.owned = false;
+    this.states.delete(s.key);
+    this.inits.delete(s.key);
+    if (!s.buffer.isEmpty) this.sealBuffer(s);
+    const done = s.chain.finally(() => {
+      if (this.retiring.get(s.key) === done) this.retiring.delete(s.key);
+    });
+    this.retiring.set(s.key, done);
+  }
+
+  private stateFor(batch: PartitionBatch): Promise<PartitionState> {
+    const tp = { topic: batch.topic, partition: batch.partition };
+    const key = keyOf(tp);
+    const existing = this.states.get(key);
+    if (existing !== undefined) return Promise.resolve(existing);
+    let init = this.inits.get(key);
+    if (init === undefined) {
+      init = (async () => {
+        await this.retiring.get(key);
+        const hwm = await this.deps.index.highWatermark(tp.topic, tp.partition);
+        const resume =
+          hwm !== null && hwm + 1n > batch.fetchedOffset ? hwm + 1n : batch.fetchedOffset;
+        const state: PartitionState = {
+          tp,
+          key,
+          owned: true,
+          nextOffset: resume,
+          buffer: new PartitionBuffer(resume, this.policyFor(tp.topic), Date.now()),
+          chain: Promise.resolve(),
+          sealingBytes: 0,
+          failing: false,
+        };
+        this.states.set(key, state);
+        if (resume > batch.fetchedOffset) this.consumer?.seek({ ...tp, offset: resume });
+        this.deps.log.info(
+          {
+            topic: tp.topic,
+            partition: tp.partition,
+            committed: batch.fetchedOffset.toString(),
+            archivedHighWatermark: hwm?.toString() ?? null,
+            resumeAt: resume.toString(),
+          },
+          'partition resumed',
+        );
+        return state;
+      })();
+      this.inits.set(key, init);
+    }
+    return init;
+  }
+
+  // ---- consuming ----------------------------------------------------------------------------
+
+  private async onBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
+    if (this.stopping) return;
+    const state = await this.stateFor(batch);
+    if (!state.owned || this.stopping) return;
+    if (batch.nextOffset <= state.nextOffset) return; // all already held or archived
+    for (const r of batch.records) {
+      if (r.offset < state.nextOffset) continue;
+      const size = recordSize(r);
+      if (state.buffer.wouldOverflow(r, size)) this.sealBuffer(state, r.offset - 1n);
+      state.buffer.add(r, size);
+      state.nextOffset = r.offset + 1n;
+      if (state.buffer.isFull) this.sealBuffer(state);
+    }
+    // Offsets after the last record that Kafka skipped (markers, aborted records).
+    if (batch.nextOffset > state.nextOffset) {
+      state.buffer.rangeEnd = batch.nextOffset - 1n;
+      state.nextOffset = batch.nextOffset;
+    }
+    await this.applyBackPressure(state, control);
+  }
+
+  /** Keeps memory bounded: seal the largest buffers, and wait while too much is being sealed. */
+  private async applyBackPressure(state: PartitionState, control: BatchControl): Promise<void> {
+    const limit = this.deps.config.maxBufferedBytes;
+    let open = 0;
+    let sealing = 0;
+    for (const s of this.states.values()) {
+      open += s.buffer.bytes;
+      sealing += s.sealingBytes;
+    }
+    if (open + sealing > limit) {
+      const bySize = [...this.states.values()].sort((a, b) => b.buffer.bytes - a.buffer.bytes);
+      for (const s of bySize) {
+        if (open + sealing <= limit / 2 || s.buffer.isEmpty) break;
+        open -= s.buffer.bytes;
+        sealing += s.buffer.bytes;
+        this.sealBuffer(s);
+      }
+    }
+    // Wait for this partition's seals while the sealing backlog is over the limit; failing
+    // partitions are paused instead (their seal retries may last long).
+    while (
+      state.sealingBytes > 0 &&
+      !state.failing &&
+      this.totalSealingBytes() > limit &&
+      control.isRunning() &&
+      !control.isStale()
+    ) {
+      await Promise.race([state.chain, sleep(1000)]);
+      await control.heartbeat().catch(() => undefined);
+    }
+  }
+
+  private totalSealingBytes(): number {
+    let n = 0;
+    for (const s of this.states.values()) n += s.sealingBytes;
+    return n;
+  }
+
+  private flushIdle(): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    for (const s of this.states.values()) {
+      if (!s.buffer.isEmpty && now - s.buffer.openedAtMs >= this.deps.config.flushIntervalMs) {
+        this.sealBuffer(s);
+      }
+    }
+  }
+
+  // ---- sealing ------------------------------------------------------------------------------
+
+  /**
+   * Detach the open buffer (closing it at `rangeEnd`, default its own) and queue its seal on the
+   * partition's chain; a fresh buffer continues at the next offset.
+   */
+  private sealBuffer(s: PartitionState, rangeEnd?: bigint): void {
+    const buf = s.buffer;
+    if (rangeEnd !== undefined) buf.rangeEnd = rangeEnd;
+    s.buffer = new PartitionBuffer(buf.rangeEnd + 1n, this.policyFor(s.tp.topic), Date.now());
+    if (buf.isEmpty) return;
+    s.sealingBytes += buf.bytes;
+    s.chain = s.chain.then(() =>
+      this.sealWithRetry(s, buf).finally(() => {
+        s.sealingBytes -= buf.bytes;
+      }),
+    );
+  }
+
+  private async sealWithRetry(s: PartitionState, buf: PartitionBuffer): Promise<void> {
+    const { config, log, writer } = this.deps;
+    const first = buf.records[0]?.offset ?? buf.rangeStart;
+    const last = buf.records[buf.records.length - 1]?.offset ?? buf.rangeEnd;
+    const path = join(config.hotDir, segmentRelPath(s.tp.topic, s.tp.partition, first, last));
+    for (let attempt = 0; ; attempt++) {
+      const t0 = performance.now();
+      try {
+        await mkdir(join(path, '..'), { recursive: true });
+        const res = await writer.write(
+          path,
+          buf.records,
+          {
+            topic: s.tp.topic,
+            partition: s.tp.partition,
+            firstOffset: first,
+            lastOffset: last,
+            minTimestamp: buf.minTimestamp,
+            maxTimestamp: buf.maxTimestamp,
+            recordCount: buf.records.length,
+            rangeStart: buf.rangeStart,
+            rangeEnd: buf.rangeEnd,
+          },
+          { compression: config.compression, rowGroupBytes: config.rowGroupBytes },
+        );
+        this.stats.segmentsSealed++;
+        this.stats.recordsArchived += buf.records.length;
+        this.stats.bytesWritten += res.bytes;
+        log.info(
+          {
+            topic: s.tp.topic,
+            partition: s.tp.partition,
+            firstOffset: first.toString(),
+            lastOffset: last.toString(),
+            records: buf.records.length,
+            bytes: res.bytes,
+            ms: Math.round(performance.now() - t0),
+          },
+          'segment sealed',
+        );
+        if (s.failing) {
+          s.failing = false;
+          log.info(
+            { topic: s.tp.topic, partition: s.tp.partition, attempts: attempt + 1 },
+            'sealing recovered; resuming partition',
+          );
+          if (s.owned) this.consumer?.resume([s.tp]);
+        }
+        for (const l of this.listeners)
+          l({
+            ...s.tp,
+            firstOffset: first,
+            lastOffset: last,
+            records: buf.records.length,
+            bytes: res.bytes,
+            path,
+          });
+        await this.commit(s, buf.rangeEnd + 1n);
+        return;
+      } catch (err) {
+        this.stats.sealFailures++;
+        const errno = errnoCode(err);
+        if (!s.owned || this.abort.signal.aborted) {
+          log.warn(
+            { topic: s.tp.topic, partition: s.tp.partition, errno, err: describeError(err) },
+            'could not seal a segment of a partition this member no longer owns; its records stay uncommitted for the next owner',
+          );
+          return;
+        }
+        if (!s.failing) {
+          s.failing = true;
+          this.consumer?.pause([s.tp]);
+          log.error(
+            {
+              code: errno === 'ENOSPC' || errno === 'EDQUOT' ? 'DISK_FULL' : 'SEGMENT_WRITE_FAILED',
+              errno,
+              topic: s.tp.topic,
+              partition: s.tp.partition,
+              hotDir: config.hotDir,
+              err: describeError(err),
+            },
+            'cannot seal segment; partition paused, retrying with back-off (nothing is committed past the last sealed segment)',
+          );
+        } else {
+          log.debug(
+            { topic: s.tp.topic, partition: s.tp.partition, attempt, errno },
+            'seal retry failed',
+          );
+        }
+        await sleep(
+          backoffMs(attempt, config.sealRetryInitialMs, config.sealRetryMaxMs),
+          this.abort.signal,
+        );
+      }
+    }
+  }
+
+  private async commit(s: PartitionState, next: bigint): Promise<void> {
+    if (!s.owned || this.consumer === null) return;
+    try {
+      await this.consumer.commit([{ ...s.tp, offset: next }]);
+    } catch (err) {
+      // Safe to continue: on the next assignment the archived high-water mark wins.
+      this.stats.commitFailures++;
+      this.deps.log.warn(
+        {
+          topic: s.tp.topic,
+          partition: s.tp.partition,
+          offset: next.toString(),
+          err: describeError(err),
+        },
+        'offset commit failed; the archive stays ahead of the committed offset until the next commit',
+      );
+    }
+  }
+
+  /** Seal all open buffers and wait for every seal (bounded). True when all finished. */
+  private async drainAll(timeoutMs: number): Promise<boolean> {
+    for (const s of this.states.values()) if (!s.buffer.isEmpty) this.sealBuffer(s);
+    const all = Promise.all([
+      ...[...this.states.values()].map((s) => s.chain),
+      ...this.retiring.values(),
+    ]).then(() => true);
+    return Promise.race([all, sleep(timeoutMs).then(() => false)]);
+  }
+}

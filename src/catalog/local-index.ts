@@ -1,0 +1,79 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseSegmentFileName } from '../segment/index.js';
+
+/** One sealed segment on the local hot tier. */
+export interface LocalSegment {
+  topic: string;
+  partition: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  path: string;
+  bytes: number;
+}
+
+/**
+ * The index of sealed segments on the local hot tier, read from the directory layout
+ * `topic=<t>/partition=<p>/<first>-<last>.parquet`. Segments appear there only through an
+ * atomic rename after fsync, so the directory itself is a crash-safe index: a listing never shows
+ * a partial segment (temporary files start with a dot and are ignored).
+ */
+export class LocalSegmentIndex {
+  constructor(readonly root: string) {}
+
+  partitionDir(topic: string, partition: number): string {
+    return join(this.root, `topic=${topic}`, `partition=${partition}`);
+  }
+
+  async topics(): Promise<string[]> {
+    const names = await readdirOrEmpty(this.root);
+    return names
+      .filter((n) => n.startsWith('topic='))
+      .map((n) => n.slice('topic='.length))
+      .sort();
+  }
+
+  async partitions(topic: string): Promise<number[]> {
+    const names = await readdirOrEmpty(join(this.root, `topic=${topic}`));
+    return names
+      .filter((n) => /^partition=\d+$/.test(n))
+      .map((n) => Number(n.slice('partition='.length)))
+      .sort((a, b) => a - b);
+  }
+
+  /** Sealed segments of one partition, ordered by first offset. */
+  async segments(topic: string, partition: number): Promise<LocalSegment[]> {
+    const dir = this.partitionDir(topic, partition);
+    const out: LocalSegment[] = [];
+    for (const name of await readdirOrEmpty(dir)) {
+      const parsed = parseSegmentFileName(name);
+      if (parsed === null) continue;
+      const path = join(dir, name);
+      const st = await stat(path).catch(() => null);
+      if (st === null) continue;
+      out.push({ topic, partition, ...parsed, path, bytes: st.size });
+    }
+    return out.sort((a, b) =>
+      a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
+    );
+  }
+
+  /** Highest archived offset of the partition on this tier, or null when nothing is archived. */
+  async highWatermark(topic: string, partition: number): Promise<bigint | null> {
+    let max: bigint | null = null;
+    for (const name of await readdirOrEmpty(this.partitionDir(topic, partition))) {
+      const parsed = parseSegmentFileName(name);
+      if (parsed !== null && (max === null || parsed.lastOffset > max)) max = parsed.lastOffset;
+    }
+    return max;
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { createArchiver } from '../../index.js';
+import { makeContext, type GlobalOptions } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+
+export function registerRun(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('run')
+    .description(
+      'run the archiver service: join the consumer group, archive the configured topics, stop gracefully on SIGTERM/SIGINT',
+    )
+    .option('--topics <list>', 'comma-separated topic names (overrides archiver.topics)')
+    .option(
+      '--topic-pattern <regex...>',
+      'topic regular expressions (overrides archiver.topicPatterns)',
+    )
+    .option('--group <id>', 'consumer group id (overrides archiver.groupId)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kafka-archive run --config config/kafka-archive.yaml\n  KAFKA_ARCHIVE_KAFKA__BROKERS=127.0.0.1:9092 kafka-archive run --topic-pattern "ztf_.*"\n',
+    )
+    .action(
+      async (
+        opts: { topics?: string; topicPattern?: string[]; group?: string },
+        command: Command,
+      ) => {
+        const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
+        const cfg = ctx.config;
+        if (opts.topics !== undefined)
+          cfg.archiver.topics = opts.topics
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+        if (opts.topicPattern !== undefined) cfg.archiver.topicPatterns = opts.topicPattern;
+        if (opts.group !== undefined) cfg.archiver.groupId = opts.group;
+        if (cfg.archiver.topics.length === 0 && cfg.archiver.topicPatterns.length === 0) {
+          ctx.log.warn(
+            'no topics configured (archiver.topics / archiver.topicPatterns): nothing will be archived',
+          );
+        }
+        const service = createArchiver(cfg, ctx.log);
+        let stopping: Promise<void> | null = null;
+        const stop = (signal: string) => {
+          if (stopping !== null) {
+            ctx.log.warn({ signal }, 'second signal: exiting without waiting for open segments');
+            process.exit(130);
+          }
+          ctx.log.info({ signal }, 'stopping: sealing open segments and committing');
+          stopping = service.close();
+        };
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+        await service.archiver.start();
+        await new Promise<void>((resolve) => {
+          const t = setInterval(() => {
+            if (stopping !== null) {
+              clearInterval(t);
+              void stopping.then(resolve, resolve);
+            }
+          }, 100);
+        });
+        setExit(ExitCode.OK);
+      },
+    );
+}
