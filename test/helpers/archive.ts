@@ -1,10 +1,5 @@
-import type {
-  DuckDBBlobValue,
-  DuckDBListValue,
-  DuckDBStructValue} from '@duckdb/node-api';
-import {
-  DuckDBInstance
-} from '@duckdb/node-api';
+import type { DuckDBBlobValue, DuckDBListValue, DuckDBStructValue } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
