@@ -9,7 +9,7 @@ declare module 'vitest' {
       secretAccessKey: string;
       bucket: string;
       dir: string | null;
-    } | null;
+    };
   }
 }
 export {};

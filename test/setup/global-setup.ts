@@ -51,7 +51,7 @@ export default function setup(project: TestProject): () => void {
       bucket: process.env.S3_BUCKET ?? 'kafka-archive-test',
       dir: null,
     });
-  } else if (existsSync(join(ROOT, 'scripts/s3.sh'))) {
+  } else {
     s3Dir = mkdtempSync(join(tmpdir(), 'ka-s3-'));
     const endpoint = script('s3.sh', ['start', s3Dir]).split('\n').pop() as string;
     console.log(`[test bed] S3 server (versitygw) started at ${endpoint}`);
@@ -63,8 +63,6 @@ export default function setup(project: TestProject): () => void {
       bucket: 'kafka-archive-test',
       dir: s3Dir,
     });
-  } else {
-    project.provide('s3', null);
   }
 
   return () => {

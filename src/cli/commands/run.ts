@@ -40,26 +40,34 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         }
         const service = createArchiver(cfg, ctx.log);
         let stopping: Promise<void> | null = null;
+        let firstSignalAt = 0;
+        let closeFailed = false;
+        let stopped!: () => void;
+        const done = new Promise<void>((resolve) => (stopped = resolve));
         const stop = (signal: string) => {
           if (stopping !== null) {
+            // Supervisors (and `timeout`, or a terminal sending to the whole process group) may
+            // deliver the same stop request twice; only a later, deliberate one forces exit.
+            if (Date.now() - firstSignalAt < 1000) return;
             ctx.log.warn({ signal }, 'second signal: exiting without waiting for open segments');
             process.exit(130);
           }
+          firstSignalAt = Date.now();
           ctx.log.info({ signal }, 'stopping: sealing open segments and committing');
-          stopping = service.close();
+          stopping = service
+            .close()
+            .catch((err: unknown) => {
+              closeFailed = true;
+              ctx.log.error({ err }, 'graceful stop failed; open segments are re-read on restart');
+            })
+            .finally(stopped);
         };
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
         await service.archiver.start();
-        await new Promise<void>((resolve) => {
-          const t = setInterval(() => {
-            if (stopping !== null) {
-              clearInterval(t);
-              void stopping.then(resolve, resolve);
-            }
-          }, 100);
-        });
-        setExit(ExitCode.OK);
+        await done;
+        ctx.log.info('stopped');
+        setExit(closeFailed ? ExitCode.FAILURE : ExitCode.OK);
       },
     );
 }
