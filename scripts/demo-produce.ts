@@ -4,7 +4,7 @@
 import { createKafkajsClient, createLogger, loadConfig } from '../src/index.js';
 
 const config = loadConfig();
-const log = createLogger({ level: 'warn' });
+const log = createLogger({ level: 'error' });
 const kafka = createKafkajsClient(config.kafka, log);
 const admin = await kafka.admin();
 await admin.createTopics([

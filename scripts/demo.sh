@@ -17,7 +17,7 @@ echo "[demo] starting Kafka $VERSION (first run downloads the jars from Maven Ce
 BROKERS=$(bash scripts/kafka.sh start "$VERSION" "$DEMO/kafka" | tail -n 1)
 ARCHIVER_PID=""
 cleanup() {
-  [ -n "$ARCHIVER_PID" ] && kill "$ARCHIVER_PID" 2>/dev/null || true
+  if [ -n "$ARCHIVER_PID" ]; then kill "$ARCHIVER_PID" 2>/dev/null && wait "$ARCHIVER_PID" || true; fi
   bash scripts/kafka.sh stop "$DEMO/kafka" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -42,7 +42,8 @@ ARCHIVER_PID=$!
 expected=$(node -e 'const p=require(process.argv[1]);console.log(Object.values(p).reduce((a,b)=>a+b,0))' "$DEMO/produced.json")
 deadline=$((SECONDS + 180))
 while :; do
-  archived=$(node bin/kafka-archive.js offsets "$PATTERN" --json 2>/dev/null |
+  # (offsets exits non-zero until the first segment is sealed: nothing archived yet)
+  archived=$( (node bin/kafka-archive.js offsets "$PATTERN" --json 2>/dev/null || true) |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).reduce((a,r)=>a+r.records,0))}catch{console.log(0)}})')
   printf '\r[demo] archived %s / %s records' "$archived" "$expected"
   [ "$archived" -ge "$expected" ] && break

@@ -14,7 +14,7 @@ import type {
 import type { LocalSegmentIndex } from '../catalog/index.js';
 import { segmentRelPath, type SegmentWriter } from '../segment/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
-import { PartitionBuffer, recordSize } from './partition-buffer.js';
+import { PartitionBuffer, recordSize, unarchivedContent } from './partition-buffer.js';
 import { resolveTopics, sameTopics } from './topic-resolver.js';
 
 export interface ArchiverDeps {
@@ -226,7 +226,10 @@ export class Archiver {
     }
     this.topics = topics;
     if (topics.size === 0 || this.stopping) return;
-    const consumer = this.deps.kafka.consumer({ groupId: this.deps.config.groupId });
+    const consumer = this.deps.kafka.consumer({
+      groupId: this.deps.config.groupId,
+      sessionTimeoutMs: this.deps.config.sessionTimeoutMs,
+    });
     this.consumer = consumer;
     try {
       await this.startConsumer(consumer, topics);
@@ -411,32 +414,48 @@ export class Archiver {
   }
 
   private async sealWithRetry(s: PartitionState, buf: PartitionBuffer): Promise<void> {
-    const { config, log, writer } = this.deps;
-    const first = buf.records[0]?.offset ?? buf.rangeStart;
-    const last = buf.records[buf.records.length - 1]?.offset ?? buf.rangeEnd;
-    const path = join(config.hotDir, segmentRelPath(s.tp.topic, s.tp.partition, first, last));
+    const { config, log, writer, index } = this.deps;
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
+        const content = unarchivedContent(
+          buf,
+          await index.highWatermark(s.tp.topic, s.tp.partition),
+        );
+        if (content === null) {
+          log.info(
+            {
+              topic: s.tp.topic,
+              partition: s.tp.partition,
+              firstOffset: buf.rangeStart.toString(),
+              lastOffset: buf.rangeEnd.toString(),
+            },
+            'records already archived by another member; nothing to seal',
+          );
+          await this.commit(s, buf.rangeEnd + 1n);
+          return;
+        }
+        const { records, firstOffset: first, lastOffset: last } = content;
+        const path = join(config.hotDir, segmentRelPath(s.tp.topic, s.tp.partition, first, last));
         await mkdir(join(path, '..'), { recursive: true });
         const res = await writer.write(
           path,
-          buf.records,
+          records,
           {
             topic: s.tp.topic,
             partition: s.tp.partition,
             firstOffset: first,
             lastOffset: last,
-            minTimestamp: buf.minTimestamp,
-            maxTimestamp: buf.maxTimestamp,
-            recordCount: buf.records.length,
-            rangeStart: buf.rangeStart,
-            rangeEnd: buf.rangeEnd,
+            minTimestamp: content.minTimestamp,
+            maxTimestamp: content.maxTimestamp,
+            recordCount: records.length,
+            rangeStart: content.rangeStart,
+            rangeEnd: content.rangeEnd,
           },
           { compression: config.compression, rowGroupBytes: config.rowGroupBytes },
         );
         this.stats.segmentsSealed++;
-        this.stats.recordsArchived += buf.records.length;
+        this.stats.recordsArchived += records.length;
         this.stats.bytesWritten += res.bytes;
         log.info(
           {
@@ -444,7 +463,7 @@ export class Archiver {
             partition: s.tp.partition,
             firstOffset: first.toString(),
             lastOffset: last.toString(),
-            records: buf.records.length,
+            records: records.length,
             bytes: res.bytes,
             ms: Math.round(performance.now() - t0),
           },
@@ -463,7 +482,7 @@ export class Archiver {
             ...s.tp,
             firstOffset: first,
             lastOffset: last,
-            records: buf.records.length,
+            records: records.length,
             bytes: res.bytes,
             path,
           });

@@ -70,3 +70,53 @@ export class PartitionBuffer {
     return this.records.length >= this.policy.maxRecords || this.bytes >= this.policy.maxBytes;
   }
 }
+
+/** What a sealed segment will hold: records plus the covered offset span and its statistics. */
+export interface SegmentContent {
+  records: KafkaRecord[];
+  firstOffset: bigint;
+  lastOffset: bigint;
+  rangeStart: bigint;
+  rangeEnd: bigint;
+  minTimestamp: bigint;
+  maxTimestamp: bigint;
+}
+
+/**
+ * The part of a sealed buffer that is not yet in the archive, given the archive's high-water
+ * mark for the partition (another member sharing the hot directory may have sealed some of these
+ * offsets after a rebalance). Null when everything is already archived.
+ */
+export function unarchivedContent(
+  buf: PartitionBuffer,
+  archivedHighWatermark: bigint | null,
+): SegmentContent | null {
+  const floor = archivedHighWatermark === null ? null : archivedHighWatermark + 1n;
+  const records =
+    floor === null || buf.rangeStart >= floor
+      ? buf.records
+      : buf.records.filter((r) => r.offset >= floor);
+  const first = records[0];
+  const last = records[records.length - 1];
+  if (first === undefined || last === undefined) return null;
+  let minTimestamp = first.timestamp;
+  let maxTimestamp = first.timestamp;
+  if (records === buf.records) {
+    minTimestamp = buf.minTimestamp;
+    maxTimestamp = buf.maxTimestamp;
+  } else {
+    for (const r of records) {
+      if (r.timestamp < minTimestamp) minTimestamp = r.timestamp;
+      if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+    }
+  }
+  return {
+    records,
+    firstOffset: first.offset,
+    lastOffset: last.offset,
+    rangeStart: floor !== null && floor > buf.rangeStart ? floor : buf.rangeStart,
+    rangeEnd: buf.rangeEnd,
+    minTimestamp,
+    maxTimestamp,
+  };
+}

@@ -1,5 +1,10 @@
 import { ArchiveError, ErrorCodes } from '../errors.js';
-import { readSegmentMeta, localFileBuffer } from '../segment/index.js';
+import {
+  localFileBuffer,
+  openSegment,
+  readSegmentOffsets,
+  type OpenSegment,
+} from '../segment/index.js';
 import type { LocalSegmentIndex } from './local-index.js';
 
 export interface OffsetRange {
@@ -11,7 +16,13 @@ export interface PartitionOffsets {
   topic: string;
   partition: number;
   segments: number;
+  /** Distinct archived records (a record held by two overlapping segments counts once). */
   records: number;
+  /**
+   * Copies hidden by merging overlapping segments (written when two members archived the same
+   * offsets around a rebalance); readers return each offset once.
+   */
+  overlappingRecords: number;
   bytes: number;
   firstOffset: bigint;
   lastOffset: bigint;
@@ -60,10 +71,11 @@ export async function archivedOffsets(
       if (segs.length === 0) continue;
       const metas = [];
       for (const s of segs) {
-        metas.push({ seg: s, meta: await readSegmentMeta(await localFileBuffer(s.path)) });
+        metas.push({ seg: s, open: await openSegment(await localFileBuffer(s.path)) });
       }
+      const { distinct, total } = await countRecords(metas.map((m) => m.open));
       const spans = metas
-        .map((m) => ({ from: m.meta.rangeStart, to: m.meta.rangeEnd }))
+        .map((m) => ({ from: m.open.meta.rangeStart, to: m.open.meta.rangeEnd }))
         .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
       const ranges: OffsetRange[] = [];
       for (const r of spans) {
@@ -79,12 +91,13 @@ export async function archivedOffsets(
           to: (ranges[i] as OffsetRange).from - 1n,
         });
       }
-      const ms = metas.map((m) => m.meta);
+      const ms = metas.map((m) => m.open.meta);
       out.push({
         topic,
         partition,
         segments: segs.length,
-        records: ms.reduce((n, m) => n + m.recordCount, 0),
+        records: distinct,
+        overlappingRecords: total - distinct,
         bytes: segs.reduce((n, s) => n + s.bytes, 0),
         firstOffset: ms.reduce(
           (a, m) => (m.firstOffset < a ? m.firstOffset : a),
@@ -106,4 +119,36 @@ export async function archivedOffsets(
     }
   }
   return out;
+}
+
+/**
+ * Record count of a partition's segments. Segments whose offset spans do not overlap are counted
+ * from their footers; only overlapping ones (rare) have their offset column read to count each
+ * offset once.
+ */
+async function countRecords(segs: OpenSegment[]): Promise<{ distinct: number; total: number }> {
+  const sorted = [...segs].sort((a, b) =>
+    a.meta.firstOffset < b.meta.firstOffset ? -1 : a.meta.firstOffset > b.meta.firstOffset ? 1 : 0,
+  );
+  let total = 0;
+  let distinct = 0;
+  let cluster: typeof sorted = [];
+  let clusterEnd = -1n;
+  const closeCluster = async () => {
+    if (cluster.length === 1) distinct += cluster[0]!.meta.recordCount;
+    else if (cluster.length > 1) {
+      const seen = new Set<bigint>();
+      for (const s of cluster) for (const o of await readSegmentOffsets(s)) seen.add(o);
+      distinct += seen.size;
+    }
+    cluster = [];
+  };
+  for (const s of sorted) {
+    total += s.meta.recordCount;
+    if (cluster.length > 0 && s.meta.firstOffset > clusterEnd) await closeCluster();
+    cluster.push(s);
+    if (cluster.length === 1 || s.meta.lastOffset > clusterEnd) clusterEnd = s.meta.lastOffset;
+  }
+  await closeCluster();
+  return { distinct, total };
 }

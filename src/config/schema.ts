@@ -147,6 +147,7 @@ const archiverSchema = z
       .record(z.string(), z.strictObject({ rotation: rotationOverrideSchema.optional() }))
       .default({}),
     flushIntervalMs: duration().default(60_000),
+    sessionTimeoutMs: duration().default(30_000),
     maxBufferedBytes: bytes().default(512 * 2 ** 20),
     metadataRefreshMs: duration().default(30_000),
     sealRetryInitialMs: duration().default(1_000),

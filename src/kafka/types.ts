@@ -111,6 +111,10 @@ export interface Admin {
 
 export interface KafkaClient {
   admin(): Promise<Admin>;
-  consumer(options: { groupId: string }): GroupConsumer;
+  consumer(options: {
+    groupId: string;
+    /** Group session timeout: how soon the group notices a member that died (default 30 s). */
+    sessionTimeoutMs?: number;
+  }): GroupConsumer;
   producer(options?: { idempotent?: boolean; transactionalId?: string }): Promise<Producer>;
 }

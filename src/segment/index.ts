@@ -11,5 +11,11 @@ export {
 } from './layout.js';
 export { SegmentWriter } from './writer.js';
 export type { SegmentFacts, WriteOptions, WriteResult } from './writer.js';
-export { localFileBuffer, openSegment, readSegmentMeta, readSegmentRecords } from './reader.js';
+export {
+  localFileBuffer,
+  openSegment,
+  readSegmentMeta,
+  readSegmentOffsets,
+  readSegmentRecords,
+} from './reader.js';
 export type { OpenSegment, ReadRange, AsyncBuffer } from './reader.js';

@@ -119,3 +119,14 @@ export async function* readSegmentRecords(
     rowStart += rows;
   }
 }
+
+/** Only the offset column of a segment (cheap: one column chunk per row group). */
+export async function readSegmentOffsets(seg: OpenSegment): Promise<bigint[]> {
+  const rows = (await parquetReadObjects({
+    file: seg.source,
+    metadata: seg.parquet,
+    columns: ['offset'],
+    compressors,
+  })) as unknown as Array<{ offset: bigint }>;
+  return rows.map((r) => BigInt(r.offset));
+}

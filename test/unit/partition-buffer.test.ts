@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionBuffer, recordSize } from '../../src/archiver/partition-buffer.js';
+import {
+  PartitionBuffer,
+  recordSize,
+  unarchivedContent,
+} from '../../src/archiver/partition-buffer.js';
 import type { KafkaRecord } from '../../src/kafka/index.js';
 
 const rec = (offset: number, ts: number, size = 10): KafkaRecord => ({
@@ -39,5 +43,43 @@ describe('PartitionBuffer rotation', () => {
     expect(b.minTimestamp).toBe(20n);
     expect(b.maxTimestamp).toBe(50n);
     expect(b.rangeEnd).toBe(1n);
+  });
+});
+
+describe('unarchivedContent', () => {
+  const policy = { maxRecords: 100, maxBytes: 1 << 20, maxAgeMs: 1 << 30 };
+  const filled = () => {
+    const b = new PartitionBuffer(10n, policy, 0);
+    for (const [o, ts] of [
+      [10, 500],
+      [12, 100],
+      [13, 300],
+    ] as const)
+      b.add(rec(o, ts), 34);
+    b.rangeEnd = 15n; // offsets 14-15 skipped by Kafka (e.g. a transaction marker)
+    return b;
+  };
+
+  it('keeps the whole buffer when nothing above it is archived', () => {
+    const c = unarchivedContent(filled(), 9n)!;
+    expect(c.records.map((r) => r.offset)).toEqual([10n, 12n, 13n]);
+    expect([c.rangeStart, c.rangeEnd, c.minTimestamp, c.maxTimestamp]).toEqual([
+      10n,
+      15n,
+      100n,
+      500n,
+    ]);
+    expect(unarchivedContent(filled(), null)!.records).toHaveLength(3);
+  });
+
+  it('drops records another member already archived and narrows the span and times', () => {
+    const c = unarchivedContent(filled(), 11n)!;
+    expect(c.records.map((r) => r.offset)).toEqual([12n, 13n]);
+    expect([c.firstOffset, c.lastOffset, c.rangeStart, c.rangeEnd]).toEqual([12n, 13n, 12n, 15n]);
+    expect([c.minTimestamp, c.maxTimestamp]).toEqual([100n, 300n]);
+  });
+
+  it('returns null when every record is already archived', () => {
+    expect(unarchivedContent(filled(), 13n)).toBeNull();
   });
 });

@@ -75,6 +75,7 @@ class KafkajsConsumer implements GroupConsumer {
     private readonly kafka: KafkaJS.Kafka,
     private readonly groupId: string,
     private readonly log: Logger,
+    private readonly sessionTimeoutMs = 30_000,
   ) {}
 
   async start(topics: string[], handlers: ConsumerHandlers): Promise<void> {
@@ -85,9 +86,9 @@ class KafkajsConsumer implements GroupConsumer {
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 8 * 1024 * 1024,
       maxBytes: 64 * 1024 * 1024,
-      sessionTimeout: 30_000,
+      sessionTimeout: this.sessionTimeoutMs,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: Math.max(100, Math.min(3_000, Math.floor(this.sessionTimeoutMs / 3))),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -310,8 +311,8 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
       }
       return new KafkajsAdmin(a);
     },
-    consumer({ groupId }) {
-      return new KafkajsConsumer(kafka, groupId, log);
+    consumer({ groupId, sessionTimeoutMs }) {
+      return new KafkajsConsumer(kafka, groupId, log, sessionTimeoutMs);
     },
     async producer(options = {}) {
       const p = kafka.producer({
