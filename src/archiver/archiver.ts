@@ -12,7 +12,7 @@ import type {
   TopicPartition,
 } from '../kafka/index.js';
 import type { LocalSegmentIndex } from '../catalog/index.js';
-import { segmentRelPath, type SegmentWriter } from '../segment/index.js';
+import { segmentRelPath, type SegmentMeta, type SegmentWriter } from '../segment/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { PartitionBuffer, recordSize, unarchivedContent } from './partition-buffer.js';
 import { resolveTopics, sameTopics } from './topic-resolver.js';
@@ -21,7 +21,8 @@ export interface ArchiverDeps {
   kafka: KafkaClient;
   config: ArchiverConfig;
   writer: SegmentWriter;
-  index: LocalSegmentIndex;
+  /** The archive's highest offset per partition (resume point and overlap trimming). */
+  index: Pick<LocalSegmentIndex, 'highWatermark'>;
   log: Logger;
 }
 
@@ -33,6 +34,8 @@ export interface SealedSegmentEvent {
   records: number;
   bytes: number;
   path: string;
+  /** The footer facts of the sealed segment. */
+  meta: SegmentMeta;
 }
 
 export interface ArchiverStats {
@@ -485,6 +488,7 @@ export class Archiver {
             records: records.length,
             bytes: res.bytes,
             path,
+            meta: res.meta,
           });
         await this.commit(s, buf.rangeEnd + 1n);
         return;

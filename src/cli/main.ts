@@ -5,7 +5,13 @@ import { loadConfig } from '../config/index.js';
 import { ExitCode } from './exit-codes.js';
 import { registerConfig } from './commands/config.js';
 import { registerOffsets } from './commands/offsets.js';
+import { registerLookup } from './commands/lookup.js';
+import { registerRead } from './commands/read.js';
+import { registerCatalog } from './commands/catalog.js';
+import { registerTier } from './commands/tier.js';
 import { registerRun } from './commands/run.js';
+import { registerDisk } from './commands/disk.js';
+import { registerReserve } from './commands/reserve.js';
 import type { GlobalOptions } from './context.js';
 
 function version(): string {
@@ -48,6 +54,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
   registerRun(program, setExit);
   registerOffsets(program, setExit);
+  registerLookup(program, setExit);
+  registerRead(program, setExit);
+  registerCatalog(program, setExit);
+  registerTier(program, setExit);
+  registerDisk(program, setExit);
+  registerReserve(program, setExit);
   registerConfig(program, setExit);
   return program;
 }

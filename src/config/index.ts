@@ -1,5 +1,14 @@
 export { loadConfig, redactConfig, envOverrides, formatProblems, ENV_PREFIX } from './load.js';
 export type { ConfigProblem, LoadOptions } from './load.js';
 export { configSchema } from './schema.js';
-export type { Config, ArchiverConfig, KafkaConfig, RotationPolicy, Compression } from './schema.js';
+export type {
+  Config,
+  ArchiverConfig,
+  KafkaConfig,
+  RotationPolicy,
+  Compression,
+  StorageConfig,
+  S3StorageConfig,
+  TieringConfig,
+} from './schema.js';
 export { parseBytes, parseDurationMs, formatBytes } from './units.js';

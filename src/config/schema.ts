@@ -155,10 +155,234 @@ const archiverSchema = z
   })
   .prefault({});
 
+const MiB = 2 ** 20;
+
+/** An S3 key prefix: path segments separated by "/", none empty or starting with ".". */
+const s3Prefix = z.string().refine(
+  (s) => {
+    const trimmed = s.replace(/^\/+|\/+$/g, '');
+    if (trimmed === '') return true;
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f\\]/.test(trimmed)) return false;
+    return trimmed.split('/').every((seg) => seg.length > 0 && !seg.startsWith('.'));
+  },
+  {
+    error:
+      'expected a key prefix such as "archive/" (segments separated by "/", none empty or starting with ".")',
+  },
+);
+
+const storageSchema = z
+  .strictObject({
+    type: z.enum(['local', 's3'], { error: 'expected one of: local, s3' }).default('local'),
+    local: z
+      .strictObject({
+        dir: z.string().min(1).default('./kafka-archive-data/cold'),
+      })
+      .prefault({}),
+    s3: z
+      .strictObject({
+        endpoint: z
+          .url({
+            protocol: /^https?$/,
+            error: 'expected an http(s) URL, e.g. https://s3.eu-west-1.amazonaws.com',
+          })
+          .optional(),
+        region: z.string().min(1).default('us-east-1'),
+        bucket: z.string().min(1, { error: 'expected a bucket name' }).optional(),
+        prefix: s3Prefix.default(''),
+        forcePathStyle: bool().default(true),
+        accessKeyId: z.string().min(1).optional(),
+        secretAccessKey: z.string().min(1).optional(),
+        serverSideEncryption: z
+          .enum(['AES256', 'aws:kms'], { error: 'expected one of: AES256, aws:kms' })
+          .optional(),
+        sseKmsKeyId: z.string().min(1).optional(),
+        partSizeBytes: bytes()
+          .refine((n) => n >= 5 * MiB, {
+            error: 'expected at least 5MiB (the S3 minimum part size)',
+          })
+          .refine((n) => n <= 5 * 2 ** 30, {
+            error: 'expected at most 5GiB (the S3 maximum part size)',
+          })
+          .default(16 * MiB),
+      })
+      .prefault({}),
+  })
+  .superRefine((s, ctx) => {
+    if (s.type === 's3' && s.s3.bucket === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['s3', 'bucket'],
+        input: undefined,
+        message: 'required when storage.type is s3',
+      });
+    }
+    if ((s.s3.accessKeyId === undefined) !== (s.s3.secretAccessKey === undefined)) {
+      const missing = s.s3.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey';
+      ctx.addIssue({
+        code: 'custom',
+        path: ['s3', missing],
+        input: undefined,
+        message:
+          'set both storage.s3.accessKeyId and storage.s3.secretAccessKey, or neither (then the AWS default credential chain applies)',
+      });
+    }
+    if (s.s3.sseKmsKeyId !== undefined && s.s3.serverSideEncryption !== 'aws:kms') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['s3', 'sseKmsKeyId'],
+        input: s.s3.sseKmsKeyId,
+        message: 'sseKmsKeyId needs storage.s3.serverSideEncryption: aws:kms',
+      });
+    }
+  })
+  .prefault({});
+
+const catalogSchema = z
+  .strictObject({
+    dir: z.string().min(1).default('./kafka-archive-data/catalog'),
+  })
+  .prefault({});
+
+/** A percentage 0-100 (exclusive of 0): 85 or "85%". */
+const percent = () =>
+  z.preprocess(
+    (v) => {
+      const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v) : null;
+      return m ? Number(m[1]) : v;
+    },
+    z
+      .number({ error: 'expected a percentage such as 85 or "85%"' })
+      .gt(0, { error: 'expected a percentage > 0' })
+      .max(100, { error: 'expected a percentage <= 100' }),
+  );
+
+/** A disk budget: bytes ("500GiB", 536870912000) or a percentage of the filesystem ("90%"). */
+const budget = () =>
+  z.preprocess(
+    (v) => {
+      const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
+      if (m) return { percent: Number(m[1]) };
+      const b = parseBytes(v);
+      return b !== undefined ? { bytes: b } : v;
+    },
+    z.union(
+      [
+        z.strictObject({
+          percent: z
+            .number()
+            .gt(0, { error: 'expected a percentage > 0' })
+            .max(100, { error: 'expected a percentage <= 100' }),
+        }),
+        z.strictObject({
+          bytes: z.number().int().positive({ error: 'expected a byte size > 0' }),
+        }),
+      ],
+      {
+        error:
+          'expected a byte size such as "500GiB" or a percentage of the filesystem such as "90%"',
+      },
+    ),
+  );
+
+const watermarksOrdered = (w: { low?: number; high?: number; flood?: number }) =>
+  w.low === undefined || w.high === undefined || w.flood === undefined
+    ? true
+    : w.low < w.high && w.high < w.flood;
+const watermarksError = { error: 'expected low < high < flood' };
+
+const diskSchema = z
+  .strictObject({
+    watermarks: z
+      .strictObject({
+        low: percent().default(85),
+        high: percent().default(90),
+        flood: percent().default(95),
+      })
+      .refine(watermarksOrdered, watermarksError)
+      .prefault({}),
+    reserve: z
+      .strictObject({
+        count: int('a number of reserve files').default(2),
+        size: bytes().default(256 * 2 ** 20),
+      })
+      .prefault({}),
+    hot: z
+      .strictObject({
+        budget: budget().default({ percent: 100 }),
+        reserveDir: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    kafka: z
+      .strictObject({
+        serverProperties: z.string().min(1).optional(),
+        logDirs: stringList('directories').default([]),
+        budget: budget().default({ percent: 100 }),
+      })
+      .prefault({}),
+    volumes: z
+      .array(
+        z.strictObject({
+          name: z
+            .string()
+            .regex(/^[a-zA-Z0-9._-]+$/, { error: 'expected a name of letters, digits, . _ -' }),
+          path: z.string().min(1),
+          kind: z
+            .enum(['kafka-log-dir', 'other'], { error: 'expected one of: kafka-log-dir, other' })
+            .default('other'),
+          budget: budget().default({ percent: 100 }),
+          watermarks: z
+            .strictObject({
+              low: percent().optional(),
+              high: percent().optional(),
+              flood: percent().optional(),
+            })
+            .optional(),
+          reserve: z
+            .strictObject({
+              count: int('a number of reserve files').optional(),
+              size: bytes().optional(),
+              dir: z.string().min(1).optional(),
+            })
+            .optional(),
+        }),
+      )
+      .default([]),
+  })
+  .prefault({});
+
+const tieringSchema = z
+  .strictObject({
+    enabled: bool().default(true),
+    intervalMs: duration().default(60_000),
+    minAgeMs: duration().default(3_600_000),
+    evictHot: bool().default(true),
+    concurrency: int('a number of parallel uploads', 1).default(2),
+    maxBytesPerSecond: z
+      .preprocess(
+        (v) => parseBytes(v) ?? v,
+        z
+          .number({
+            error: 'expected a byte rate such as "50MiB" (per second), or 0 for unlimited',
+          })
+          .int()
+          .min(0, { error: 'expected a byte rate >= 0' }),
+      )
+      .default(0),
+    retryInitialMs: duration().default(1_000),
+    retryMaxMs: duration().default(60_000),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   log: logSchema,
   kafka: kafkaSchema,
   archiver: archiverSchema,
+  catalog: catalogSchema,
+  storage: storageSchema,
+  tiering: tieringSchema,
+  disk: diskSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -166,3 +390,6 @@ export type ArchiverConfig = Config['archiver'];
 export type KafkaConfig = Config['kafka'];
 export type RotationPolicy = z.infer<typeof rotationSchema>;
 export type Compression = z.infer<typeof compressionSchema>;
+export type StorageConfig = Config['storage'];
+export type S3StorageConfig = StorageConfig['s3'];
+export type TieringConfig = Config['tiering'];

@@ -4,6 +4,15 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { KafkaHeader } from '../../src/kafka/index.js';
+import {
+  archivedOffsets,
+  Catalog,
+  createLogger,
+  hotSource,
+  LocalSegmentIndex,
+  reconcileHot,
+  type PartitionOffsets,
+} from '../../src/index.js';
 
 /** One archived record as an independent reader (DuckDB or pyarrow) sees it. */
 export interface ReadRecord {
@@ -117,4 +126,11 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Archived offsets of a topic computed from the hot directory's segment files alone. */
+export async function archivedFromHot(hotDir: string, topic: string): Promise<PartitionOffsets[]> {
+  const catalog = Catalog.memory();
+  await reconcileHot(catalog, new LocalSegmentIndex(hotDir), createLogger({ level: 'silent' }));
+  return archivedOffsets(catalog, hotSource(hotDir), topic);
 }

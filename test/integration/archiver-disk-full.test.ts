@@ -5,13 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
-  archivedOffsets,
   createKafkajsClient,
   createLogger,
   loadConfig,
   LocalSegmentIndex,
 } from '../../src/index.js';
-import { readWithDuckDB, waitFor } from '../helpers/archive.js';
+import { archivedFromHot, readWithDuckDB, waitFor } from '../helpers/archive.js';
 import { spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
 
 const kafkaInfo = inject('kafka');
@@ -35,7 +34,8 @@ let proc: ArchiverProcess | null = null;
 afterAll(async () => {
   if (proc !== null) await stopProcess(proc, 'SIGKILL');
   if (refused === null) execFileSync('umount', ['-l', mountDir]);
-  rmSync(mountDir, { recursive: true, force: true });
+  for (const d of [mountDir, `${mountDir}-catalog`, `${mountDir}-cold`])
+    rmSync(d, { recursive: true, force: true });
 });
 
 describe.skipIf(refused !== null)(`full hot-tier disk on Kafka ${kafkaInfo.version}`, () => {
@@ -74,6 +74,8 @@ describe.skipIf(refused !== null)(`full hot-tier disk on Kafka ${kafkaInfo.versi
     proc = spawnArchiver(['run'], {
       KAFKA_ARCHIVE_KAFKA__BROKERS: kafkaInfo.brokers.join(','),
       KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: hotDir,
+      KAFKA_ARCHIVE_CATALOG__DIR: `${mountDir}-catalog`,
+      KAFKA_ARCHIVE_STORAGE__LOCAL__DIR: `${mountDir}-cold`,
       KAFKA_ARCHIVE_ARCHIVER__GROUP_ID: `g-${topic}`,
       KAFKA_ARCHIVE_ARCHIVER__TOPICS: topic,
       KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS: '500',
@@ -109,7 +111,7 @@ describe.skipIf(refused !== null)(`full hot-tier disk on Kafka ${kafkaInfo.versi
     await waitFor(
       'everything archived after space returned',
       async () => {
-        const o = await archivedOffsets(index, topic).catch(() => []);
+        const o = await archivedFromHot(hotDir, topic).catch(() => []);
         return o.reduce((n, x) => n + x.records, 0) === values.size;
       },
       90_000,

@@ -6,7 +6,6 @@ import {
   Archiver,
   LocalSegmentIndex,
   SegmentWriter,
-  archivedOffsets,
   createKafkajsClient,
   createLogger,
   loadConfig,
@@ -16,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { loadKafkajs } from '../../src/kafka/kafkajs/ordered-headers.js';
 import {
+  archivedFromHot,
   pyarrowAvailable,
   readWithDuckDB,
   readWithPyarrow,
@@ -84,10 +84,7 @@ async function startArchiver(
 
 async function archivedCount(hotDir: string, topic: string): Promise<number> {
   try {
-    return (await archivedOffsets(new LocalSegmentIndex(hotDir), topic)).reduce(
-      (n, p) => n + p.records,
-      0,
-    );
+    return (await archivedFromHot(hotDir, topic)).reduce((n, p) => n + p.records, 0);
   } catch {
     return 0;
   }
@@ -243,9 +240,7 @@ describe(`archiver on Kafka ${kafkaInfo.version}`, () => {
       await waitFor(
         'compacted topic archived to its end',
         async () => {
-          const o = await archivedOffsets(new LocalSegmentIndex(h.hotDir), compacted).catch(
-            () => [],
-          );
+          const o = await archivedFromHot(h.hotDir, compacted).catch(() => []);
           return o.length === 1 && o[0]!.ranges.at(-1)!.to >= compactedHigh - 1n;
         },
         60_000,
@@ -262,7 +257,7 @@ describe(`archiver on Kafka ${kafkaInfo.version}`, () => {
       'c2-1',
       'c2-2',
     ]);
-    const txOffsets = (await archivedOffsets(new LocalSegmentIndex(h.hotDir), txTopic))[0]!;
+    const txOffsets = (await archivedFromHot(h.hotDir, txTopic))[0]!;
     expect(txOffsets.gaps).toEqual([]); // markers and the aborted batch are skipped offsets, not gaps
 
     const comp = await readWithDuckDB(h.hotDir, compacted);
@@ -272,7 +267,7 @@ describe(`archiver on Kafka ${kafkaInfo.version}`, () => {
     for (const r of comp) latest.set(r.key!.toString(), r.value!.toString());
     expect(latest.size).toBe(20);
     for (const v of latest.values()) expect(v).toBe('r4');
-    const compOffsets = (await archivedOffsets(new LocalSegmentIndex(h.hotDir), compacted))[0]!;
+    const compOffsets = (await archivedFromHot(h.hotDir, compacted))[0]!;
     expect(compOffsets.gaps).toEqual([]);
     rmSync(h.hotDir, { recursive: true, force: true });
   });

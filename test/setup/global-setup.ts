@@ -39,7 +39,9 @@ export default function setup(project: TestProject): () => void {
       `[test bed] Kafka ${version} (KRaft) started at ${brokers[0]} in ${Date.now() - t0} ms; logs: ${kafkaDir}/server.log`,
     );
   }
-  project.provide('kafka', { brokers, version, dir: kafkaDir });
+  // KAFKA_DIR: the running broker's directory (server.properties, data/), for log.dir tests;
+  // never stopped here.
+  project.provide('kafka', { brokers, version, dir: kafkaDir ?? process.env.KAFKA_DIR ?? null });
 
   let s3Dir: string | null = null;
   if (process.env.S3_ENDPOINT) {

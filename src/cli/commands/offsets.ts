@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { archivedOffsets, LocalSegmentIndex, formatBytes } from '../../index.js';
+import { archivedOffsets, formatBytes } from '../../index.js';
+import { openArchive } from '../archive-access.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { isoTime, table, toJson } from '../format.js';
@@ -15,7 +16,8 @@ export function registerOffsets(program: Command, setExit: (code: number) => voi
     )
     .action(async (topic: string, _opts: unknown, command: Command) => {
       const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
-      const rows = await archivedOffsets(new LocalSegmentIndex(ctx.config.archiver.hotDir), topic);
+      const { catalog, source } = await openArchive(ctx);
+      const rows = await archivedOffsets(catalog, source, topic);
       if (ctx.json) {
         ctx.out(toJson(rows));
       } else {
@@ -32,7 +34,7 @@ export function registerOffsets(program: Command, setExit: (code: number) => voi
               'min time',
               'max time',
               'gaps',
-              'tier',
+              'tiers',
             ],
             rows.map((r) => [
               r.topic,
@@ -45,7 +47,7 @@ export function registerOffsets(program: Command, setExit: (code: number) => voi
               isoTime(r.minTimestamp),
               isoTime(r.maxTimestamp),
               r.gaps.length === 0 ? '-' : r.gaps.map((g) => `${g.from}-${g.to}`).join(','),
-              r.tier,
+              r.tiers.join('+'),
             ]),
           ),
         );

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createArchiver } from '../../index.js';
+import { createArchiver, type ArchiverService } from '../../index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -38,23 +38,18 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
             'no topics configured (archiver.topics / archiver.topicPatterns): nothing will be archived',
           );
         }
-        const service = createArchiver(cfg, ctx.log);
+        // Signal handlers first: a stop request during start-up (catalog check, group join)
+        // is honoured as soon as the service exists.
+        let service: ArchiverService | null = null;
+        let signalled: string | null = null;
         let stopping: Promise<void> | null = null;
         let firstSignalAt = 0;
         let closeFailed = false;
         let stopped!: () => void;
         const done = new Promise<void>((resolve) => (stopped = resolve));
-        const stop = (signal: string) => {
-          if (stopping !== null) {
-            // Supervisors (and `timeout`, or a terminal sending to the whole process group) may
-            // deliver the same stop request twice; only a later, deliberate one forces exit.
-            if (Date.now() - firstSignalAt < 1000) return;
-            ctx.log.warn({ signal }, 'second signal: exiting without waiting for open segments');
-            process.exit(130);
-          }
-          firstSignalAt = Date.now();
+        const beginStop = (svc: ArchiverService, signal: string) => {
           ctx.log.info({ signal }, 'stopping: sealing open segments and committing');
-          stopping = service
+          stopping = svc
             .close()
             .catch((err: unknown) => {
               closeFailed = true;
@@ -62,9 +57,29 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
             })
             .finally(stopped);
         };
+        const stop = (signal: string) => {
+          if (signalled !== null) {
+            // Supervisors (and `timeout`, or a terminal sending to the whole process group) may
+            // deliver the same stop request twice; only a later, deliberate one forces exit.
+            if (Date.now() - firstSignalAt < 1000) return;
+            ctx.log.warn({ signal }, 'second signal: exiting without waiting for open segments');
+            process.exit(130);
+          }
+          signalled = signal;
+          firstSignalAt = Date.now();
+          if (service !== null) beginStop(service, signal);
+        };
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
-        await service.archiver.start();
+        service = await createArchiver(cfg, ctx.log);
+        if (signalled === null) {
+          await service.start();
+          ctx.log.info(
+            { groupId: cfg.archiver.groupId, tiering: service.tierer !== null },
+            'running',
+          );
+        }
+        if (signalled !== null && stopping === null) beginStop(service, signalled);
         await done;
         ctx.log.info('stopped');
         setExit(closeFailed ? ExitCode.FAILURE : ExitCode.OK);

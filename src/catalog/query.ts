@@ -1,0 +1,306 @@
+import { join } from 'node:path';
+import { ArchiveError, ErrorCodes } from '../errors.js';
+import {
+  localFileBuffer,
+  openSegment,
+  readSegmentOffsets,
+  readSegmentRecords,
+  segmentRelPath,
+  type ArchiveRecord,
+  type OpenSegment,
+} from '../segment/index.js';
+import { entryTiers, type CatalogEntry, type Tier } from './entry.js';
+import type { Catalog } from './store.js';
+
+/** Opens a catalogued segment from whichever tier holds it. */
+export interface SegmentSource {
+  open(entry: CatalogEntry): Promise<OpenSegment>;
+}
+
+/** Segments on the local hot tier. */
+export function hotSource(hotDir: string): SegmentSource {
+  return {
+    async open(e) {
+      if (!e.hot) {
+        throw new ArchiveError(
+          ErrorCodes.SEGMENT_CORRUPT,
+          `segment ${segmentRelPath(e.topic, e.partition, e.firstOffset, e.lastOffset)} has no hot copy and no object store is configured`,
+        );
+      }
+      return openSegment(
+        await localFileBuffer(
+          join(hotDir, segmentRelPath(e.topic, e.partition, e.firstOffset, e.lastOffset)),
+        ),
+      );
+    },
+  };
+}
+
+export interface OffsetRange {
+  from: bigint;
+  to: bigint;
+}
+
+export interface PartitionOffsets {
+  topic: string;
+  partition: number;
+  segments: number;
+  /** Distinct archived records (a record held by two overlapping segments counts once). */
+  records: number;
+  /**
+   * Copies hidden by merging overlapping segments (written when two members archived the same
+   * offsets around a rebalance); readers return each offset once.
+   */
+  overlappingRecords: number;
+  bytes: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  minTimestamp: bigint;
+  maxTimestamp: bigint;
+  /** Offset spans the archive covers (records plus offsets Kafka skipped inside them). */
+  ranges: OffsetRange[];
+  /** Offsets between covered spans: never consumed into the archive. */
+  gaps: OffsetRange[];
+  tiers: Tier[];
+}
+
+/** Topics in the catalog whose name equals `spec` or fully matches it as a regular expression. */
+export function matchArchivedTopics(catalog: Catalog, spec: string): string[] {
+  const topics = catalog.topics();
+  if (topics.includes(spec)) return [spec];
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${spec})$`);
+  } catch {
+    re = /$^/;
+  }
+  const matched = topics.filter((t) => re.test(t));
+  if (matched.length === 0) {
+    const list = topics.slice(0, 20).join(', ') + (topics.length > 20 ? ', ...' : '');
+    throw new ArchiveError(
+      ErrorCodes.ARCHIVE_TOPIC_UNKNOWN,
+      `no archived topic matches "${spec}"${topics.length > 0 ? `; archived topics: ${list}` : ' (the archive is empty)'}`,
+      { userFacing: true },
+    );
+  }
+  return matched;
+}
+
+function requirePartition(catalog: Catalog, topic: string, partition: number): void {
+  matchArchivedTopics(catalog, topic);
+  if (!catalog.partitions(topic).includes(partition)) {
+    throw new ArchiveError(
+      ErrorCodes.ARCHIVE_OFFSET_OUT_OF_RANGE,
+      `topic ${topic} has no archived partition ${partition}; archived partitions: ${catalog.partitions(topic).join(', ')}`,
+      { userFacing: true },
+    );
+  }
+}
+
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/** Archived offsets per partition, from the catalog (footers are read only for overlaps). */
+export async function archivedOffsets(
+  catalog: Catalog,
+  source: SegmentSource,
+  spec: string,
+): Promise<PartitionOffsets[]> {
+  const out: PartitionOffsets[] = [];
+  for (const topic of matchArchivedTopics(catalog, spec)) {
+    for (const partition of catalog.partitions(topic)) {
+      const segs = catalog.segments(topic, partition).all();
+      const first = segs[0];
+      if (first === undefined) continue;
+      const ranges: OffsetRange[] = [];
+      const spans = [...segs]
+        .map((e) => ({ from: e.rangeStart, to: e.rangeEnd }))
+        .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+      for (const r of spans) {
+        const last = ranges[ranges.length - 1];
+        if (last !== undefined && r.from <= last.to + 1n) last.to = maxBig(last.to, r.to);
+        else ranges.push({ ...r });
+      }
+      const gaps: OffsetRange[] = [];
+      for (let i = 1; i < ranges.length; i++) {
+        gaps.push({
+          from: (ranges[i - 1] as OffsetRange).to + 1n,
+          to: (ranges[i] as OffsetRange).from - 1n,
+        });
+      }
+      const { distinct, total } = await countRecords(segs, source);
+      const tiers = new Set<Tier>();
+      for (const e of segs) for (const t of entryTiers(e)) tiers.add(t);
+      out.push({
+        topic,
+        partition,
+        segments: segs.length,
+        records: distinct,
+        overlappingRecords: total - distinct,
+        bytes: segs.reduce((n, e) => n + e.bytes, 0),
+        firstOffset: segs.reduce((a, e) => minBig(a, e.firstOffset), first.firstOffset),
+        lastOffset: segs.reduce((a, e) => maxBig(a, e.lastOffset), first.lastOffset),
+        minTimestamp: segs.reduce((a, e) => minBig(a, e.minTimestamp), first.minTimestamp),
+        maxTimestamp: segs.reduce((a, e) => maxBig(a, e.maxTimestamp), first.maxTimestamp),
+        ranges,
+        gaps,
+        tiers: [...tiers].sort(),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Record count of a partition's segments (in offset order). Segments that do not overlap are
+ * counted from the catalog; only overlapping ones (rare) have their offset column read so each
+ * offset counts once.
+ */
+async function countRecords(
+  segs: readonly CatalogEntry[],
+  source: SegmentSource,
+): Promise<{ distinct: number; total: number }> {
+  let total = 0;
+  let distinct = 0;
+  let cluster: CatalogEntry[] = [];
+  let clusterEnd = -1n;
+  const close = async () => {
+    if (cluster.length === 1) distinct += (cluster[0] as CatalogEntry).recordCount;
+    else if (cluster.length > 1) {
+      const seen = new Set<bigint>();
+      for (const e of cluster)
+        for (const o of await readSegmentOffsets(await source.open(e))) seen.add(o);
+      distinct += seen.size;
+    }
+    cluster = [];
+  };
+  for (const e of segs) {
+    total += e.recordCount;
+    if (cluster.length > 0 && e.firstOffset > clusterEnd) await close();
+    cluster.push(e);
+    if (cluster.length === 1 || e.lastOffset > clusterEnd) clusterEnd = e.lastOffset;
+  }
+  await close();
+  return { distinct, total };
+}
+
+export interface TimeLookup {
+  topic: string;
+  partition: number;
+  /** First archived offset with timestamp >= the time asked for, or null when none. */
+  offset: bigint | null;
+  timestamp: bigint | null;
+  segment: string | null;
+  tiers: Tier[];
+  /** When offset is null: the latest archived time of the partition. */
+  latestTimestamp: bigint;
+}
+
+/** Per partition, the first archived offset with timestamp >= `ts` (Kafka ListOffsets by time). */
+export async function lookupTime(
+  catalog: Catalog,
+  source: SegmentSource,
+  topic: string,
+  ts: bigint,
+): Promise<TimeLookup[]> {
+  matchArchivedTopics(catalog, topic);
+  const out: TimeLookup[] = [];
+  for (const partition of catalog.partitions(topic)) {
+    const segs = catalog.segments(topic, partition);
+    const all = segs.all();
+    const latest = all.reduce((a, e) => maxBig(a, e.maxTimestamp), -(2n ** 63n));
+    const e = segs.findByTime(ts);
+    let hit: ArchiveRecord | null = null;
+    if (e !== undefined) {
+      for await (const r of readSegmentRecords(await source.open(e))) {
+        if (r.timestamp >= ts) {
+          hit = r;
+          break;
+        }
+      }
+    }
+    out.push({
+      topic,
+      partition,
+      offset: hit?.offset ?? null,
+      timestamp: hit?.timestamp ?? null,
+      segment:
+        hit === null || e === undefined
+          ? null
+          : segmentRelPath(topic, partition, e.firstOffset, e.lastOffset),
+      tiers: hit === null || e === undefined ? [] : entryTiers(e),
+      latestTimestamp: latest,
+    });
+  }
+  return out;
+}
+
+export interface ReadRequest {
+  topic: string;
+  partition: number;
+  fromOffset?: bigint;
+  /** Stop after this many records. */
+  count?: number;
+  /** Only records with fromTime <= timestamp < toTime (timestamps are not monotonic). */
+  fromTime?: bigint;
+  toTime?: bigint;
+}
+
+/**
+ * Archived records of one partition in offset order, each offset once even when segments
+ * overlap, reading only the row groups that can hold the requested offsets.
+ */
+export async function* readRecords(
+  catalog: Catalog,
+  source: SegmentSource,
+  req: ReadRequest,
+): AsyncGenerator<ArchiveRecord> {
+  requirePartition(catalog, req.topic, req.partition);
+  const segs = catalog.segments(req.topic, req.partition);
+  const all = segs.all();
+  const firstArchived = all.reduce(
+    (a, e) => minBig(a, e.firstOffset),
+    (all[0] as CatalogEntry).firstOffset,
+  );
+  const lastArchived = all.reduce((a, e) => maxBig(a, e.lastOffset), -1n);
+  let from = req.fromOffset ?? firstArchived;
+  if (
+    req.fromOffset !== undefined &&
+    (req.fromOffset < firstArchived || req.fromOffset > lastArchived)
+  ) {
+    throw new ArchiveError(
+      ErrorCodes.ARCHIVE_OFFSET_OUT_OF_RANGE,
+      `offset ${req.fromOffset} of ${req.topic}/${req.partition} is outside the archive: archived offsets are ${firstArchived}..${lastArchived}`,
+      { userFacing: true },
+    );
+  }
+  if (req.fromTime !== undefined && req.fromOffset === undefined) {
+    const e = segs.findByTime(req.fromTime);
+    if (e === undefined) return;
+    from = e.firstOffset;
+  }
+  let remaining = req.count ?? Number.POSITIVE_INFINITY;
+  let next = from; // every offset below `next` has been emitted or skipped
+  for (const e of segs.from(from)) {
+    if (remaining <= 0) return;
+    if (e.lastOffset < next) continue; // fully covered by an overlapping segment already read
+    if (req.toTime !== undefined && req.fromOffset === undefined && e.minTimestamp >= req.toTime) {
+      // Timestamps are not monotonic: a later segment can still hold earlier times, keep going.
+      continue;
+    }
+    for await (const r of readSegmentRecords(await source.open(e), { fromOffset: next })) {
+      if (req.fromTime !== undefined && r.timestamp < req.fromTime) {
+        next = r.offset + 1n;
+        continue;
+      }
+      if (req.toTime !== undefined && r.timestamp >= req.toTime) {
+        next = r.offset + 1n;
+        continue;
+      }
+      yield r;
+      next = r.offset + 1n;
+      if (--remaining <= 0) return;
+    }
+    if (e.lastOffset + 1n > next) next = e.lastOffset + 1n;
+  }
+}

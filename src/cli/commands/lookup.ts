@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { ArchiveError, ErrorCodes, lookupTime } from '../../index.js';
+import { openArchive } from '../archive-access.js';
+import { makeContext, type GlobalOptions } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { isoTime, table, toJson } from '../format.js';
+import { parseTimeArg } from '../time-arg.js';
+
+export function registerLookup(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('lookup')
+    .argument('<topic>', 'archived topic name')
+    .requiredOption('--time <time>', 'ISO-8601 time or milliseconds since the epoch')
+    .description(
+      'per partition, the first archived offset with timestamp >= TIME (like Kafka ListOffsets by timestamp) and the segment holding it',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kafka-archive lookup ztf_alerts --time 2026-11-01T03:05:00Z\n  kafka-archive lookup ztf_alerts --time 1761966300000 --json\n',
+    )
+    .action(async (topic: string, opts: { time: string }, command: Command) => {
+      const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
+      const ts = parseTimeArg('--time', opts.time);
+      const { catalog, source } = await openArchive(ctx);
+      const rows = await lookupTime(catalog, source, topic, ts);
+      if (rows.every((r) => r.offset === null)) {
+        const latest = rows.reduce((a, r) => (r.latestTimestamp > a ? r.latestTimestamp : a), -1n);
+        throw new ArchiveError(
+          ErrorCodes.ARCHIVE_NO_DATA_AT_TIME,
+          `no archived record of ${topic} has a timestamp at or after ${isoTime(ts)}; the latest archived time is ${isoTime(latest)}`,
+          { userFacing: true },
+        );
+      }
+      if (ctx.json) ctx.out(toJson(rows));
+      else {
+        ctx.out(
+          table(
+            ['topic', 'partition', 'offset', 'timestamp', 'segment', 'tiers'],
+            rows.map((r) => [
+              r.topic,
+              String(r.partition),
+              r.offset?.toString() ?? '-',
+              r.timestamp === null
+                ? `- (latest ${isoTime(r.latestTimestamp)})`
+                : isoTime(r.timestamp),
+              r.segment ?? '-',
+              r.tiers.join('+') || '-',
+            ]),
+          ),
+        );
+      }
+      setExit(ExitCode.OK);
+    });
+}

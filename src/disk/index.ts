@@ -1,0 +1,75 @@
+export {
+  classifyWatermark,
+  validateWatermarks,
+  budgetBytes,
+  formatBudget,
+  availableAtPercent,
+  sampleVolume,
+  resolveVolumes,
+  pickVolume,
+  DEFAULT_WATERMARKS,
+} from './volume.js';
+export type {
+  WatermarkState,
+  Watermarks,
+  Budget,
+  VolumeKind,
+  VolumeSpec,
+  VolumeSample,
+  ResolveOptions,
+} from './volume.js';
+export {
+  reserveStatus,
+  releaseReserve,
+  rearmReserves,
+  allocateFile,
+  reserveFileName,
+  isReserveFileName,
+  RESERVE_PREFIX,
+} from './reserve.js';
+export type {
+  ReserveSpec,
+  ReserveFile,
+  ReserveStatus,
+  ReleaseResult,
+  RearmResult,
+  RearmRefusal,
+  RearmOptions,
+  AllocationMethod,
+} from './reserve.js';
+export {
+  parseProperties,
+  logDirsFromProperties,
+  parseCheckpoint,
+  parsePartitionDirName,
+  parseProcLocks,
+  devMajorMinor,
+  segmentsFrom,
+  CHECKPOINT_FILES,
+  KAFKA_DEFAULT_LOG_DIR,
+} from './kafka-formats.js';
+export type {
+  BrokerLogDirs,
+  Checkpoint,
+  CheckpointEntry,
+  CheckpointName,
+  ProcLock,
+} from './kafka-formats.js';
+export {
+  readServerProperties,
+  brokerLockHolder,
+  detectSparseSupport,
+  scanLogDir,
+  scanLogDirs,
+} from './kafka-logdir.js';
+export type {
+  ServerProperties,
+  CheckpointSummary,
+  FileKindBytes,
+  PartitionScan,
+  LogDirScan,
+  ScanOptions,
+  SparseProbe,
+} from './kafka-logdir.js';
+export { measureFilesystem, measureUsage, allocatedBytes, filesystemTypeName } from './fs-stats.js';
+export type { FilesystemSample, DirUsage, WalkOptions } from './fs-stats.js';

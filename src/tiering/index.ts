@@ -1,0 +1,3 @@
+export { Tierer } from './tierer.js';
+export type { TiererDeps, TierFilter, TierRoundResult } from './tierer.js';
+export { objectBuffer, objectKey, tieredSource } from './sources.js';
