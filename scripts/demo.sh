@@ -26,7 +26,9 @@ echo "[demo] Kafka is up at $BROKERS"
 export KAFKA_ARCHIVE_KAFKA__BROKERS="$BROKERS"
 export KAFKA_ARCHIVE_ARCHIVER__HOT_DIR="$DEMO/hot"
 export KAFKA_ARCHIVE_CATALOG__DIR="$DEMO/catalog"
-export KAFKA_ARCHIVE_STORAGE__LOCAL__DIR="$DEMO/cold"
+export KAFKA_ARCHIVE_STORAGE__LOCAL__DIR="$DEMO/cold"  # the embedded object store (cold tier)
+export KAFKA_ARCHIVE_TIERING__INTERVAL_MS=2s
+export KAFKA_ARCHIVE_TIERING__EVICT_HOT=false  # keep hot copies so DuckDB can read .cache/demo/hot below
 export KAFKA_ARCHIVE_ARCHIVER__GROUP_ID=demo-archiver
 export KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS=3s
 export KAFKA_ARCHIVE_ARCHIVER__METADATA_REFRESH_MS=2s
@@ -53,6 +55,14 @@ while :; do
   sleep 1
 done
 echo
+# Tiering: every sealed segment is uploaded to the embedded object store and verified.
+deadline=$((SECONDS + 60))
+until node bin/kafka-archive.js offsets "$PATTERN" --json 2>/dev/null |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.exit(JSON.parse(s).every(r=>r.tiers.includes("cold"))?0:1))'; do
+  [ $SECONDS -ge $deadline ] && { echo "[demo] tiering did not finish; see $DEMO/archiver.log"; break; }
+  sleep 1
+done
+echo "[demo] every segment is also in the cold tier (embedded object store: $DEMO/cold)"
 kill -TERM "$ARCHIVER_PID"; wait "$ARCHIVER_PID" || true; ARCHIVER_PID=""
 
 echo "[demo] kafka-archive offsets '$PATTERN'"
