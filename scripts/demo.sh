@@ -28,6 +28,7 @@ export KAFKA_ARCHIVE_ARCHIVER__HOT_DIR="$DEMO/hot"
 export KAFKA_ARCHIVE_CATALOG__DIR="$DEMO/catalog"
 export KAFKA_ARCHIVE_STORAGE__LOCAL__DIR="$DEMO/cold"  # the embedded object store (cold tier)
 export KAFKA_ARCHIVE_TIERING__INTERVAL_MS=2s
+export KAFKA_ARCHIVE_DISK__RESERVE__COUNT=0  # no ballast files in the demo's .cache
 export KAFKA_ARCHIVE_TIERING__EVICT_HOT=false  # keep hot copies so DuckDB can read .cache/demo/hot below
 export KAFKA_ARCHIVE_ARCHIVER__GROUP_ID=demo-archiver
 export KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS=3s

@@ -10,6 +10,7 @@ import { Catalog, entryFromMeta, LocalSegmentIndex, reconcileHot } from './catal
 import { ArchiveError, describeError, ErrorCodes } from './errors.js';
 import { createObjectStore, type ObjectStore } from './storage/index.js';
 import { Tierer } from './tiering/index.js';
+import { DiskMonitor, resolveVolumes } from './disk/index.js';
 import { SegmentWriter } from './segment/index.js';
 import { Archiver } from './archiver/index.js';
 
@@ -25,6 +26,7 @@ export type { ArchiverStats, SealedSegmentEvent } from './archiver/index.js';
 export * from './catalog/index.js';
 export * from './storage/index.js';
 export * from './tiering/index.js';
+export * from './disk/index.js';
 
 export function createKafkaClient(config: Config, log: Logger): KafkaClient {
   return createKafkajsClient(config.kafka, log);
@@ -37,7 +39,9 @@ export interface ArchiverService {
   store: ObjectStore;
   /** Null when tiering is disabled or another process writes the catalog. */
   tierer: Tierer | null;
-  /** Starts consuming and, when enabled, tiering. */
+  /** Null when disk.monitor.enabled is off. */
+  monitor: DiskMonitor | null;
+  /** Starts consuming and, when enabled, tiering and the disk monitor. */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -115,6 +119,23 @@ export async function createArchiver(config: Config, log: Logger): Promise<Archi
     }, RECONCILE_INTERVAL_MS);
     timer.unref();
   }
+  let monitor: DiskMonitor | null = null;
+  if (config.disk.monitor.enabled) {
+    monitor = new DiskMonitor({
+      volumes: await resolveVolumes(config),
+      intervalMs: config.disk.monitor.intervalMs,
+      log: log.child({ component: 'disk' }),
+      actions: {
+        async relieveHot(bytes) {
+          if (tierer === null) return 0;
+          const r = await tierer.runOnce({ olderThanMs: 0, evict: true, maxBytes: bytes });
+          return r.evictedBytes;
+        },
+        pauseIngest: (reason) => archiver.pauseAll(reason),
+        resumeIngest: () => archiver.resumeAll(),
+      },
+    });
+  }
   let tierer: Tierer | null = null;
   let admin: Promise<Admin> | null = null;
   if (catalog !== null && config.tiering.enabled) {
@@ -132,12 +153,15 @@ export async function createArchiver(config: Config, log: Logger): Promise<Archi
     catalog,
     store,
     tierer,
+    monitor,
     async start() {
       await archiver.start();
       tierer?.start();
+      monitor?.start();
     },
     async close() {
       if (timer !== null) clearInterval(timer);
+      await monitor?.stop();
       await tierer?.stop();
       await archiver.stop();
       writer.close();

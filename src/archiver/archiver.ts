@@ -101,6 +101,7 @@ export class Archiver {
     commitFailures: 0,
   };
   private readonly listeners: Array<(e: SealedSegmentEvent) => void> = [];
+  private pausedReason: string | null = null;
 
   constructor(private readonly deps: ArchiverDeps) {}
 
@@ -157,12 +158,38 @@ export class Archiver {
     this.deps.log.info(this.getStats(), 'archiver stopped');
   }
 
+  /**
+   * Stop fetching every partition (the hot tier's disk reached its flood watermark). Records
+   * already fetched are kept and sealed; nothing is skipped: consumption continues from the same
+   * offsets after resumeAll().
+   */
+  pauseAll(reason: string): void {
+    if (this.pausedReason !== null) return;
+    this.pausedReason = reason;
+    const tps = [...this.states.values()].map((s) => s.tp);
+    if (tps.length > 0) this.consumer?.pause(tps);
+    this.deps.log.warn({ reason, partitions: tps.length }, 'consumption paused');
+  }
+
+  resumeAll(): void {
+    if (this.pausedReason === null) return;
+    const reason = this.pausedReason;
+    this.pausedReason = null;
+    const tps = [...this.states.values()].filter((s) => !s.failing).map((s) => s.tp);
+    if (tps.length > 0) this.consumer?.resume(tps);
+    this.deps.log.info({ reason, partitions: tps.length }, 'consumption resumed');
+  }
+
+  get paused(): boolean {
+    return this.pausedReason !== null;
+  }
+
   getStats(): ArchiverStats {
     let buffered = 0;
     let paused = 0;
     for (const s of this.states.values()) {
       buffered += s.buffer.bytes + s.sealingBytes;
-      if (s.failing) paused++;
+      if (s.failing || this.pausedReason !== null) paused++;
     }
     return {
       ...this.stats,
@@ -346,6 +373,7 @@ export class Archiver {
       state.buffer.rangeEnd = batch.nextOffset - 1n;
       state.nextOffset = batch.nextOffset;
     }
+    if (this.pausedReason !== null) this.consumer?.pause([state.tp]);
     await this.applyBackPressure(state, control);
   }
 
@@ -478,7 +506,7 @@ export class Archiver {
             { topic: s.tp.topic, partition: s.tp.partition, attempts: attempt + 1 },
             'sealing recovered; resuming partition',
           );
-          if (s.owned) this.consumer?.resume([s.tp]);
+          if (s.owned && this.pausedReason === null) this.consumer?.resume([s.tp]);
         }
         for (const l of this.listeners)
           l({

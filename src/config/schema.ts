@@ -302,6 +302,12 @@ const diskSchema = z
       })
       .refine(watermarksOrdered, watermarksError)
       .prefault({}),
+    monitor: z
+      .strictObject({
+        enabled: bool().default(true),
+        intervalMs: duration().default(10_000),
+      })
+      .prefault({}),
     reserve: z
       .strictObject({
         count: int('a number of reserve files').default(2),
@@ -383,6 +389,16 @@ export const configSchema = z.strictObject({
   storage: storageSchema,
   tiering: tieringSchema,
   disk: diskSchema,
+  /** The HTTP server of `run`: health, readiness, Prometheus metrics and the read API. */
+  server: z
+    .strictObject({
+      enabled: bool().default(true),
+      host: z.string().min(1, { error: 'expected a host name or IP address' }).default('127.0.0.1'),
+      port: int('a TCP port (0 = any free port)')
+        .refine((n) => n <= 65_535, { error: 'expected a TCP port 0-65535 (0 = any free port)' })
+        .default(9464),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

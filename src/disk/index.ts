@@ -73,3 +73,5 @@ export type {
 } from './kafka-logdir.js';
 export { measureFilesystem, measureUsage, allocatedBytes, filesystemTypeName } from './fs-stats.js';
 export type { FilesystemSample, DirUsage, WalkOptions } from './fs-stats.js';
+export { DiskMonitor, bytesAboveLow } from './monitor.js';
+export type { PressureActions, DiskMonitorDeps } from './monitor.js';

@@ -29,6 +29,10 @@ export interface TierFilter {
   /** Override tiering.minAgeMs: segments whose newest record is older than this. */
   olderThanMs?: number;
   now?: number;
+  /** Evict hot copies after verification even when tiering.evictHot is off (disk pressure). */
+  evict?: boolean;
+  /** Stop selecting segments once their hot bytes reach this (oldest first). */
+  maxBytes?: number;
 }
 
 export interface TierRoundResult {
@@ -38,7 +42,10 @@ export interface TierRoundResult {
   adopted: number;
   /** Hot copies deleted after their object was verified. */
   evicted: number;
+  /** Bytes uploaded (or adopted) and verified. */
   bytes: number;
+  /** Hot-tier bytes freed by evictions. */
+  evictedBytes: number;
   /** Objects that exist with different content: never overwritten, never evicted. */
   conflicts: string[];
   seconds: number;
@@ -98,6 +105,7 @@ export class Tierer {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private budgetAt = 0;
+  private round: Promise<void> = Promise.resolve();
   private readonly topicsSnapshotted = new Set<string>();
   /** Consecutive failed rounds (0 = healthy). */
   failures = 0;
@@ -121,23 +129,46 @@ export class Tierer {
       for (const p of catalog.partitions(topic)) {
         for (const e of catalog.segments(topic, p).all()) {
           if (!e.hot || now - e.maxTimestamp < minAge) continue;
-          if (!e.cold || config.evictHot) out.push(e);
+          if (!e.cold || config.evictHot || filter.evict === true) out.push(e);
         }
       }
     }
-    return out.sort((a, b) =>
+    out.sort((a, b) =>
       a.maxTimestamp < b.maxTimestamp ? -1 : a.maxTimestamp > b.maxTimestamp ? 1 : 0,
     );
+    if (filter.maxBytes === undefined) return out;
+    let bytes = 0;
+    const limited: CatalogEntry[] = [];
+    for (const e of out) {
+      if (bytes >= filter.maxBytes) break;
+      limited.push(e);
+      bytes += e.bytes;
+    }
+    return limited;
   }
 
   /** One tiering round. Throws on an object-store outage (after recording what was done). */
   async runOnce(filter: TierFilter = {}): Promise<TierRoundResult> {
+    // One round at a time (the schedule and disk-pressure rounds share this tierer).
+    const previous = this.round;
+    let done!: () => void;
+    this.round = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    try {
+      return await this.runRound(filter);
+    } finally {
+      done();
+    }
+  }
+
+  private async runRound(filter: TierFilter): Promise<TierRoundResult> {
     const t0 = performance.now();
     const r: TierRoundResult = {
       uploaded: 0,
       adopted: 0,
       evicted: 0,
       bytes: 0,
+      evictedBytes: 0,
       conflicts: [],
       seconds: 0,
     };
@@ -146,7 +177,7 @@ export class Tierer {
     await forEachLimit(due, this.deps.config.concurrency, async (e) => {
       if (outage !== null || this.abort.signal.aborted) return;
       try {
-        await this.tierOne(e, r);
+        await this.tierOne(e, r, filter.evict === true);
       } catch (err) {
         if (isStoreOutage(err)) outage ??= err;
         else {
@@ -171,7 +202,7 @@ export class Tierer {
     return r;
   }
 
-  private async tierOne(e: CatalogEntry, r: TierRoundResult): Promise<void> {
+  private async tierOne(e: CatalogEntry, r: TierRoundResult, forceEvict: boolean): Promise<void> {
     const { catalog, store, hotDir, config, log } = this.deps;
     const key = objectKey(e);
     const path = join(hotDir, key);
@@ -217,7 +248,7 @@ export class Tierer {
         adopted ? 'segment object already present and verified' : 'segment tiered and verified',
       );
       await this.snapshotTopic(e.topic);
-      if (!config.evictHot) return;
+      if (!config.evictHot && !forceEvict) return;
     }
     // Evict: only a segment whose verified object is recorded in the catalog (durably, above).
     await unlink(path).catch((err: NodeJS.ErrnoException) => {
@@ -226,6 +257,7 @@ export class Tierer {
     await fsyncDir(dirname(path));
     await catalog.put({ ...e, cold: true, hot: false });
     r.evicted++;
+    r.evictedBytes += e.bytes;
   }
 
   /** Topic metadata (partitions, configs) uploaded beside the segments, once per run. */

@@ -82,6 +82,8 @@ describe.skipIf(refused !== null)(`full hot-tier disk on Kafka ${kafkaInfo.versi
       KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_RECORDS: '40',
       KAFKA_ARCHIVE_ARCHIVER__SEAL_RETRY_INITIAL_MS: '200',
       KAFKA_ARCHIVE_ARCHIVER__SEAL_RETRY_MAX_MS: '1s',
+      // This test is about seal back-pressure on a full disk, without the watermark monitor.
+      KAFKA_ARCHIVE_DISK__MONITOR__ENABLED: 'false',
       KAFKA_ARCHIVE_LOG__LEVEL: 'info',
     });
     const p = proc;

@@ -86,6 +86,7 @@ function archiverEnv(topic: string, hotDir: string): Record<string, string> {
     KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS: '300',
     KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_RECORDS: '60',
     KAFKA_ARCHIVE_ARCHIVER__SESSION_TIMEOUT_MS: '6s',
+    KAFKA_ARCHIVE_DISK__MONITOR__ENABLED: 'false', // disk actions are tested in disk-monitor.test.ts
     KAFKA_ARCHIVE_LOG__LEVEL: 'info',
   };
 }

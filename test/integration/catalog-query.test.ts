@@ -37,6 +37,7 @@ const env = {
   KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: join(root, 'hot'),
   KAFKA_ARCHIVE_CATALOG__DIR: join(root, 'catalog'),
   KAFKA_ARCHIVE_STORAGE__LOCAL__DIR: join(root, 'cold'),
+  KAFKA_ARCHIVE_DISK__MONITOR__ENABLED: 'false',
   KAFKA_ARCHIVE_TIERING__ENABLED: 'false', // this file tests the hot tier; tiering.test.ts the cold
   KAFKA_ARCHIVE_ARCHIVER__GROUP_ID: `g-${topic}`,
   KAFKA_ARCHIVE_ARCHIVER__TOPICS: topic,
