@@ -35,6 +35,7 @@ export KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS=3s
 export KAFKA_ARCHIVE_ARCHIVER__METADATA_REFRESH_MS=2s
 export KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_RECORDS=2500
 export KAFKA_ARCHIVE_LOG__LEVEL=warn
+export KAFKA_ARCHIVE_SERVER__PORT=0  # HTTP API and /metrics on any free port (logged)
 PATTERN='ztf_alerts|cluster1\..*'
 
 npx tsx scripts/demo-produce.ts > "$DEMO/produced.json"

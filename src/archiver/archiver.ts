@@ -102,6 +102,12 @@ export class Archiver {
   };
   private readonly listeners: Array<(e: SealedSegmentEvent) => void> = [];
   private pausedReason: string | null = null;
+  private joinedGroup = false;
+
+  /** This member has joined the consumer group (received an assignment) and not left it. */
+  get joined(): boolean {
+    return this.joinedGroup && !this.stopping;
+  }
 
   constructor(private readonly deps: ArchiverDeps) {}
 
@@ -255,6 +261,7 @@ export class Archiver {
       for (const s of this.states.values()) this.retire(s);
     }
     this.topics = topics;
+    this.joinedGroup = false;
     if (topics.size === 0 || this.stopping) return;
     const consumer = this.deps.kafka.consumer({
       groupId: this.deps.config.groupId,
@@ -279,6 +286,7 @@ export class Archiver {
       onCrash: (error) => {
         this.deps.log.error({ err: error.message }, 'Kafka consumer crashed; restarting it');
         this.topics = new Map();
+        this.joinedGroup = false;
         void sleep(2000, this.abort.signal).then(() => this.refreshTopicsOnce());
       },
     });
@@ -287,6 +295,7 @@ export class Archiver {
   // ---- assignment ---------------------------------------------------------------------------
 
   private onAssignment(assignment: TopicPartition[]): void {
+    this.joinedGroup = true;
     const keep = new Set(assignment.map(keyOf));
     for (const s of [...this.states.values()]) {
       if (!keep.has(s.key)) this.retire(s);

@@ -327,6 +327,14 @@ const diskSchema = z
         budget: budget().default({ percent: 100 }),
       })
       .prefault({}),
+    historyDir: z.string().min(1).default('./kafka-archive-data/disk-history'),
+    historyMaxAgeMs: duration().default(30 * 86_400_000),
+    reportSchedule: z
+      .string()
+      .regex(/^\s*\S+(\s+\S+){4,5}\s*$/, {
+        error: 'expected a cron expression of 5 or 6 fields, e.g. "0 * * * *" (UTC)',
+      })
+      .default('0 * * * *'),
     volumes: z
       .array(
         z.strictObject({

@@ -75,3 +75,55 @@ export { measureFilesystem, measureUsage, allocatedBytes, filesystemTypeName } f
 export type { FilesystemSample, DirUsage, WalkOptions } from './fs-stats.js';
 export { DiskMonitor, bytesAboveLow } from './monitor.js';
 export type { PressureActions, DiskMonitorDeps } from './monitor.js';
+export {
+  estimateLogDirHeadroom,
+  estimatePartitionHeadroom,
+  segmentsToRecover,
+  rebuiltIndexBytes,
+  headroomVerdict,
+  describeVerdict,
+  brokerRecoverySettings,
+  topicIndexOverrides,
+  defaultRecoveryThreads,
+  indexSettingsFor,
+  KAFKA_INDEX_DEFAULTS,
+  OFFSET_INDEX_ENTRY_BYTES,
+  TIME_INDEX_ENTRY_BYTES,
+} from './headroom.js';
+export type {
+  IndexSettings,
+  TopicIndexOverrides,
+  IndexFileState,
+  SegmentState,
+  PartitionState,
+  RecoveryScenario,
+  HeadroomParams,
+  SegmentEstimate,
+  PartitionHeadroom,
+  LogDirHeadroomEstimate,
+  SurvivalVerdict,
+  HeadroomVerdict,
+} from './headroom.js';
+export {
+  DiskHistory,
+  makeHistorySample,
+  parseHistory,
+  trimHistory,
+  leastSquares,
+  daysUntil,
+  daysToPercent,
+  forecastVolume,
+  partitionGrowth,
+  HISTORY_FILE,
+} from './history.js';
+export type {
+  HistorySample,
+  VolumePoint,
+  PartitionPoint,
+  LinearFit,
+  ForecastOptions,
+  VolumeForecast,
+  VolumeSeriesPoint,
+  PartitionGrowth,
+} from './history.js';
+export * from './report/index.js';

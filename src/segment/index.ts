@@ -19,3 +19,4 @@ export {
   readSegmentRecords,
 } from './reader.js';
 export type { OpenSegment, ReadRange, AsyncBuffer } from './reader.js';
+export { recordJson } from './record-json.js';

@@ -3,7 +3,7 @@ import { ErrorCodes, isArchiveError, type ErrorCode } from '../errors.js';
 /** The JSON body of every error response: a message and a stable code, never a stack trace. */
 export interface ErrorBody {
   error: string;
-  code: ErrorCode | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED';
+  code: ErrorCode | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'BUSY';
 }
 
 export interface HttpError {

@@ -25,7 +25,10 @@ const show = (v: string) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...
  * The parameters of a request, one value each. Unknown names (a typo such as `parition`),
  * repeated names and over-long values are errors rather than silently ignored.
  */
-export function parseQuery(search: URLSearchParams, allowed: readonly string[]): Map<string, string> {
+export function parseQuery(
+  search: URLSearchParams,
+  allowed: readonly string[],
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, value] of search) {
     if (!allowed.includes(name)) {

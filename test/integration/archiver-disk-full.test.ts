@@ -84,6 +84,7 @@ describe.skipIf(refused !== null)(`full hot-tier disk on Kafka ${kafkaInfo.versi
       KAFKA_ARCHIVE_ARCHIVER__SEAL_RETRY_MAX_MS: '1s',
       // This test is about seal back-pressure on a full disk, without the watermark monitor.
       KAFKA_ARCHIVE_DISK__MONITOR__ENABLED: 'false',
+      KAFKA_ARCHIVE_SERVER__PORT: '0', // any free port: several archivers run at once
       KAFKA_ARCHIVE_LOG__LEVEL: 'info',
     });
     const p = proc;

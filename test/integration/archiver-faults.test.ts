@@ -87,6 +87,7 @@ function archiverEnv(topic: string, hotDir: string): Record<string, string> {
     KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_RECORDS: '60',
     KAFKA_ARCHIVE_ARCHIVER__SESSION_TIMEOUT_MS: '6s',
     KAFKA_ARCHIVE_DISK__MONITOR__ENABLED: 'false', // disk actions are tested in disk-monitor.test.ts
+    KAFKA_ARCHIVE_SERVER__PORT: '0', // any free port: several archivers run at once
     KAFKA_ARCHIVE_LOG__LEVEL: 'info',
   };
 }

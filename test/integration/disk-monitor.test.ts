@@ -74,6 +74,7 @@ describe.skipIf(refused !== null)(`disk watermarks on Kafka ${kafkaInfo.version}
       KAFKA_ARCHIVE_DISK__WATERMARKS__FLOOD: '85',
       KAFKA_ARCHIVE_DISK__RESERVE__COUNT: '3',
       KAFKA_ARCHIVE_DISK__RESERVE__SIZE: '4MiB',
+      KAFKA_ARCHIVE_SERVER__PORT: '0', // any free port: several archivers run at once
       KAFKA_ARCHIVE_LOG__LEVEL: 'info',
     };
     const producer = await client.producer();

@@ -68,6 +68,7 @@ function envFor(name: string, topic: string, over: Record<string, string> = {}) 
     KAFKA_ARCHIVE_TIERING__RETRY_INITIAL_MS: '300',
     KAFKA_ARCHIVE_TIERING__RETRY_MAX_MS: '2s',
     KAFKA_ARCHIVE_DISK__MONITOR__ENABLED: 'false',
+    KAFKA_ARCHIVE_SERVER__PORT: '0', // any free port: several archivers run at once
     KAFKA_ARCHIVE_LOG__LEVEL: 'info',
     ...over,
   };

@@ -1,16 +1,26 @@
 import type { Command } from 'commander';
-import { formatBytes } from '../../config/index.js';
+import { formatBytes, parseDurationMs, type Config } from '../../config/index.js';
 import {
+  assessLogDirHeadroom,
+  collectDiskReport,
   formatBudget,
+  headroomText,
   readServerProperties,
+  renderDiskReportText,
   resolveVolumes,
   sampleVolume,
   scanLogDirs,
+  topicIndexOverrides,
+  writeDiskReportFiles,
   type FileKindBytes,
+  type LogDirHeadroom,
   type LogDirScan,
+  type TopicIndexOverrides,
   type VolumeSample,
 } from '../../disk/index.js';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
+import { createKafkajsClient } from '../../kafka/index.js';
+import type { Logger } from '../../log/index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { table, toJson } from '../format.js';
@@ -132,6 +142,99 @@ function scanText(scan: LogDirScan): string {
   return lines.join('\n');
 }
 
+/** Per-topic segment.index.bytes / index.interval.bytes overrides, read with the admin API. */
+async function topicOverridesFromKafka(
+  config: Config,
+  log: Logger,
+): Promise<Map<string, TopicIndexOverrides>> {
+  const admin = await createKafkajsClient(config.kafka, log).admin();
+  const out = new Map<string, TopicIndexOverrides>();
+  try {
+    const topics = await admin.listTopics();
+    for (let i = 0; i < topics.length; i += 16) {
+      await Promise.all(
+        topics.slice(i, i + 16).map(async (t) => {
+          try {
+            const o = topicIndexOverrides((await admin.describeTopic(t)).configs);
+            if (Object.keys(o).length > 0) out.set(t, o);
+          } catch (err) {
+            log.warn({ topic: t, err }, `cannot read the configs of topic ${t}`);
+          }
+        }),
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return out;
+}
+
+function parseWindow(value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || !(ms > 0)) {
+    throw new ArchiveError(
+      ErrorCodes.USAGE,
+      `--window: got ${JSON.stringify(value)}: expected a duration such as 12h, 7d or 30d`,
+      { userFacing: true },
+    );
+  }
+  return ms;
+}
+
+function parseCount(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ArchiveError(
+      ErrorCodes.USAGE,
+      `${flag}: got ${JSON.stringify(value)}: expected a whole number >= 1`,
+      { userFacing: true },
+    );
+  }
+  return n;
+}
+
+export interface HeadroomCliOptions extends KafkaDirOptions {
+  kafkaVersion?: string;
+  topicConfigs?: boolean;
+  probeSparse?: boolean;
+  partitions?: string;
+}
+
+function headroomPartitionsTable(h: LogDirHeadroom): string {
+  const rows = (label: string, s: LogDirHeadroom['unclean']) => [
+    `  ${label}: ${s.byPartition.length} of ${s.byPartition.length + s.partitionsNotShown} partitions, largest need first`,
+    table(
+      [
+        'partition',
+        'segs',
+        'recovered',
+        'log recovered',
+        'index growth',
+        'snapshots',
+        'active reset',
+        'in flight',
+        'peak',
+      ],
+      s.byPartition.map((p) => [
+        `${p.topic}-${p.partition}`,
+        String(p.segments),
+        String(p.segmentsRecovered),
+        formatBytes(p.logBytesRecovered),
+        formatBytes(p.indexGrowthBytes),
+        formatBytes(p.snapshotBytes),
+        formatBytes(p.activeResizeBytes),
+        formatBytes(p.inFlightExtraBytes),
+        formatBytes(p.peakBytes),
+      ]),
+    ),
+  ];
+  return [
+    ...rows('unclean restart', h.unclean),
+    '',
+    ...rows('full index rebuild', h.fullRebuild),
+  ].join('\n');
+}
+
 export function registerDisk(program: Command, setExit: (code: number) => void): void {
   const cmd = program
     .command('disk')
@@ -203,4 +306,143 @@ export function registerDisk(program: Command, setExit: (code: number) => void):
       ctx.out(ctx.json ? toJson(scans) : scans.map(scanText).join('\n\n'));
       setExit(ExitCode.OK);
     });
+  cmd
+    .command('headroom')
+    .description(
+      'unclean-restart headroom per Kafka log.dir: the extra space a broker needs to recover (indexes reset to segment.index.bytes and rebuilt) against available space + reserves',
+    )
+    .option('--log-dir <dir...>', 'Kafka log.dirs')
+    .option('--server-properties <file>', "this broker's log.dirs and index settings")
+    .option(
+      '--kafka-version <version>',
+      'broker version, for the default num.recovery.threads.per.data.dir (1 before 4.0, 2 since)',
+    )
+    .option(
+      '--topic-configs',
+      'read per-topic segment.index.bytes / index.interval.bytes overrides from Kafka (kafka.brokers)',
+    )
+    .option('--no-probe-sparse', 'do not probe sparse-file support (use what the index files show)')
+    .option('--partitions <n>', 'partitions listed per scenario', '10')
+    .addHelpText(
+      'after',
+      '\nExit code 3 when a log.dir would not survive an unclean restart even with its reserves released.\n\nExamples:\n  kafka-archive disk headroom --server-properties /etc/kafka/server.properties\n  kafka-archive disk headroom --log-dir /data/kafka-1 --kafka-version 3.9.1 --json\n',
+    )
+    .action(async (opts: HeadroomCliOptions, command: Command) => {
+      const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
+      const shown = parseCount(opts.partitions ?? '10', '--partitions');
+      const specs = await resolveVolumes(ctx.config, {
+        ...(opts.serverProperties !== undefined ? { serverProperties: opts.serverProperties } : {}),
+        ...(opts.logDir !== undefined ? { logDirs: opts.logDir } : {}),
+      });
+      const kafka = specs.filter((s) => s.kind === 'kafka-log-dir');
+      if (kafka.length === 0) {
+        throw new ArchiveError(
+          ErrorCodes.USAGE,
+          'no Kafka log.dir: give --log-dir DIR... or --server-properties FILE (or set disk.kafka.logDirs / disk.kafka.serverProperties)',
+          { userFacing: true },
+        );
+      }
+      const propsFile = opts.serverProperties ?? ctx.config.disk.kafka.serverProperties;
+      const serverProperties =
+        propsFile === undefined ? undefined : (await readServerProperties(propsFile)).properties;
+      const topics =
+        opts.topicConfigs === true ? await topicOverridesFromKafka(ctx.config, ctx.log) : undefined;
+      const results: Array<{ volume: string; headroom: LogDirHeadroom }> = [];
+      for (const spec of kafka) {
+        const sample = await sampleVolume(spec);
+        const { headroom } = await assessLogDirHeadroom(spec.path, {
+          ...(serverProperties !== undefined ? { serverProperties } : {}),
+          ...(opts.kafkaVersion !== undefined ? { kafkaVersion: opts.kafkaVersion } : {}),
+          ...(topics !== undefined ? { topics } : {}),
+          probeSparse: opts.probeSparse !== false,
+          availableBytes: sample.filesystem.availableBytes,
+          reserveBytes: sample.reserve.armedBytes,
+          partitionsShown: shown,
+        });
+        results.push({ volume: spec.name, headroom });
+      }
+      ctx.out(
+        ctx.json
+          ? toJson(results)
+          : results
+              .map(
+                (r) =>
+                  `${headroomText(r.volume, r.headroom)}\n\n${headroomPartitionsTable(r.headroom)}`,
+              )
+              .join('\n\n'),
+      );
+      setExit(
+        results.some((r) => r.headroom.unclean.verdict.verdict === 'no')
+          ? ExitCode.DATA
+          : ExitCode.OK,
+      );
+    });
+
+  cmd
+    .command('report')
+    .description(
+      'disk report: volumes with usage history and forecast (growth per day, days to high / flood), unclean-restart headroom of Kafka log.dirs, top partitions by growth, index vs log bytes; records a history sample',
+    )
+    .option('--server-properties <file>', "also report this broker's log.dirs")
+    .option('--log-dir <dir...>', 'also report these Kafka log.dirs')
+    .option('--html <file>', 'also write a self-contained HTML page with charts (inline SVG)')
+    .option('--window <duration>', 'history window for growth rates', '7d')
+    .option('--top <n>', 'partitions listed by growth', '10')
+    .option('--no-record', 'do not append this run to the history (disk.historyDir)')
+    .option('--no-probe-sparse', 'do not probe sparse-file support in the log.dirs')
+    .option(
+      '--kafka-version <version>',
+      'broker version, for the default num.recovery.threads.per.data.dir',
+    )
+    .option('--topic-configs', 'read per-topic index overrides from Kafka (kafka.brokers)')
+    .addHelpText(
+      'after',
+      '\nExit code 3 when a Kafka log.dir would not survive an unclean restart even with its reserves released.\n\nExamples:\n  kafka-archive disk report\n  kafka-archive disk report --server-properties /etc/kafka/server.properties --html /var/www/disk.html\n  kafka-archive disk report --window 30d --json\n',
+    )
+    .action(
+      async (
+        opts: HeadroomCliOptions & {
+          html?: string;
+          window?: string;
+          top?: string;
+          record?: boolean;
+        },
+        command: Command,
+      ) => {
+        const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
+        const windowMs = parseWindow(opts.window ?? '7d');
+        const top = parseCount(opts.top ?? '10', '--top');
+        const topics =
+          opts.topicConfigs === true
+            ? await topicOverridesFromKafka(ctx.config, ctx.log)
+            : undefined;
+        const report = await collectDiskReport(ctx.config, {
+          ...(opts.serverProperties !== undefined
+            ? { serverProperties: opts.serverProperties }
+            : {}),
+          ...(opts.logDir !== undefined ? { logDirs: opts.logDir } : {}),
+          ...(opts.kafkaVersion !== undefined ? { kafkaVersion: opts.kafkaVersion } : {}),
+          ...(topics !== undefined ? { topics } : {}),
+          windowMs,
+          top,
+          record: opts.record !== false,
+          probeSparse: opts.probeSparse !== false,
+        });
+        const written =
+          opts.html !== undefined
+            ? await writeDiskReportFiles(report, { htmlFile: opts.html })
+            : [];
+        if (ctx.json) ctx.out(toJson(report));
+        else
+          ctx.out(
+            renderDiskReportText(report) +
+              (written.length > 0 ? `\n\nHTML report written to ${written.join(', ')}` : ''),
+          );
+        setExit(
+          report.volumes.some((v) => v.headroom?.unclean.verdict.verdict === 'no')
+            ? ExitCode.DATA
+            : ExitCode.OK,
+        );
+      },
+    );
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ArchiveError, ErrorCodes, readRecords, type ArchiveRecord } from '../../index.js';
+import { ArchiveError, ErrorCodes, readRecords, recordJson } from '../../index.js';
 import { openArchive } from '../archive-access.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -12,38 +12,6 @@ interface ReadOptions {
   from?: string;
   to?: string;
   raw?: boolean;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Text when the bytes are valid UTF-8, else base64; the encoding is said beside it. */
-function bytesField(b: Buffer | null): { v: string | null; enc?: 'base64' } {
-  if (b === null) return { v: null };
-  try {
-    return { v: utf8.decode(b) };
-  } catch {
-    return { v: b.toString('base64'), enc: 'base64' };
-  }
-}
-
-export function recordJson(topic: string, partition: number, r: ArchiveRecord): string {
-  const key = bytesField(r.key);
-  const value = bytesField(r.value);
-  return JSON.stringify({
-    topic,
-    partition,
-    offset: r.offset.toString(),
-    timestamp: r.timestamp.toString(),
-    timestampType: r.timestampType === 1 ? 'LogAppendTime' : 'CreateTime',
-    key: key.v,
-    ...(key.enc ? { keyEncoding: key.enc } : {}),
-    value: value.v,
-    ...(value.enc ? { valueEncoding: value.enc } : {}),
-    headers: r.headers.map((h) => {
-      const v = bytesField(h.value);
-      return { key: h.key, value: v.v, ...(v.enc ? { valueEncoding: v.enc } : {}) };
-    }),
-  });
 }
 
 export function registerRead(program: Command, setExit: (code: number) => void): void {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createArchiver, type ArchiverService } from '../../index.js';
+import { startServer, type ServerHandle } from '../../server/index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -41,6 +42,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         // Signal handlers first: a stop request during start-up (catalog check, group join)
         // is honoured as soon as the service exists.
         let service: ArchiverService | null = null;
+        let server: ServerHandle | null = null;
         let signalled: string | null = null;
         let stopping: Promise<void> | null = null;
         let firstSignalAt = 0;
@@ -49,8 +51,8 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         const done = new Promise<void>((resolve) => (stopped = resolve));
         const beginStop = (svc: ArchiverService, signal: string) => {
           ctx.log.info({ signal }, 'stopping: sealing open segments and committing');
-          stopping = svc
-            .close()
+          stopping = (server?.close() ?? Promise.resolve())
+            .then(() => svc.close())
             .catch((err: unknown) => {
               closeFailed = true;
               ctx.log.error({ err }, 'graceful stop failed; open segments are re-read on restart');
@@ -72,6 +74,14 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
         service = await createArchiver(cfg, ctx.log);
+        if (signalled === null && cfg.server.enabled) {
+          server = await startServer({ ...service, config: cfg }, cfg.server, ctx.log).catch(
+            async (err: unknown) => {
+              await service?.close();
+              throw err;
+            },
+          );
+        }
         if (signalled === null) {
           await service.start();
           ctx.log.info(
@@ -81,6 +91,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         }
         if (signalled !== null && stopping === null) beginStop(service, signalled);
         await done;
+        await server?.close(); // a signal during the server's start-up
         ctx.log.info('stopped');
         setExit(closeFailed ? ExitCode.FAILURE : ExitCode.OK);
       },

@@ -1,11 +1,15 @@
+import { decompress as zstdDecompress } from 'fzstd';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
 import type * as KafkaJS from 'kafkajs';
 
 /**
  * Compression codecs kafkajs does not ship (it has gzip only): LZ4 (frame format, as Kafka
- * writes it) and Snappy (raw or in the xerial framing the Java client writes). Both libraries
- * are native with prebuilt binaries and run off the event loop.
+ * writes it) and Snappy (raw or in the xerial framing the Java client writes), both native with
+ * prebuilt binaries that run off the event loop; and zstd for reading (pure JS, fzstd): the
+ * archiver must read topics whose producers or brokers (compression.type=zstd) use zstd.
+ * Producing zstd is not supported (no maintained zstd binding installs without a build step on
+ * Node 20); our producer uses lz4 or none.
  */
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -46,6 +50,14 @@ export function registerCodecs(kafkajs: typeof KafkaJS): void {
   codecs[kafkajs.CompressionTypes.LZ4] = () => ({
     compress: (encoder) => compressFrame(encoder.buffer),
     decompress: (buffer) => decompressFrame(buffer),
+  });
+  codecs[kafkajs.CompressionTypes.ZSTD] = () => ({
+    compress: () =>
+      Promise.reject(new Error('producing zstd-compressed batches is not supported; use lz4')),
+    decompress: (buffer) => {
+      const out = zstdDecompress(buffer);
+      return Promise.resolve(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    },
   });
   codecs[kafkajs.CompressionTypes.Snappy] = () => ({
     compress: (encoder) => snappyEncode(encoder.buffer),

@@ -1,15 +1,10 @@
-import type { ArchiveRecord } from '../segment/index.js';
+import type { ArchiveRecord } from './record.js';
 
 /*
- * JSON forms shared with the CLI. Copies of `toJson` (src/cli/format.ts) and `recordJson`
- * (src/cli/commands/read.ts): the server must not depend on the CLI layer. Keep them identical
- * (test/unit/server-params.test.ts checks it) until both move to one shared module.
+ * The JSON form of one archived record, shared by `kafka-archive read` and the HTTP API's
+ * /api/read: key, value and header values as UTF-8 text when valid, else base64 with an
+ * `...Encoding: "base64"` field beside them.
  */
-
-/** JSON with bigint values written as strings (offsets can exceed 2^53). */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
-}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

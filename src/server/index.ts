@@ -1,0 +1,142 @@
+/**
+ * The HTTP server of `kafka-archive run`: liveness (/healthz), readiness (/readyz), Prometheus
+ * metrics (/metrics) and a read API over the service's live catalog (/api/offsets, /api/lookup,
+ * /api/read). node:http only; no authentication, so it listens on 127.0.0.1 by default.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Catalog } from '../catalog/index.js';
+import type { Config } from '../config/index.js';
+import { ArchiveError, errnoCode, ErrorCodes } from '../errors.js';
+import type { Logger } from '../log/index.js';
+import type { ObjectStore } from '../storage/index.js';
+import { tieredSource, type Tierer } from '../tiering/index.js';
+import type { ArchiverView } from './health.js';
+import { createMetrics } from './metrics.js';
+import { createRoutes } from './routes.js';
+import { VolumeSampler, type VolumeSampleSource } from './volumes.js';
+
+export { httpError } from './errors.js';
+export type { ErrorBody, HttpError } from './errors.js';
+export { readiness } from './health.js';
+export type { ArchiverView, Readiness } from './health.js';
+export { createMetrics, METRIC_PREFIX, WATERMARK_LEVEL } from './metrics.js';
+export type { Metrics, MetricsDeps } from './metrics.js';
+export {
+  MAX_READ_COUNT,
+  parseLookupQuery,
+  parseOffsetsQuery,
+  parseReadQuery,
+  parseTime,
+} from './params.js';
+export { VolumeSampler } from './volumes.js';
+export type { VolumeSampleSource, VolumeSamplerOptions } from './volumes.js';
+
+export type ServerConfig = Config['server'];
+
+/** What the server reads: the running service's parts (an ArchiverService fits) and the config. */
+export interface ServerDeps {
+  archiver: ArchiverView;
+  /** The live catalog; null when another process writes it (the /api routes then answer 503). */
+  catalog: Catalog | null;
+  store: ObjectStore;
+  tierer: Pick<Tierer, 'totals' | 'failures'> | null;
+  /** The disk monitor, when running: the watermark-state gauge shows the state it acts on. */
+  monitor?: VolumeSampleSource | null;
+  /** The whole configuration: hot directory (reads) and disk volumes (gauges). */
+  config: Config;
+}
+
+export interface ServerHandle {
+  /** Where it listens, e.g. http://127.0.0.1:9464 (the real port when server.port is 0). */
+  url: string;
+  /** Stop listening and cut open connections (in-flight reads end incomplete). */
+  close(): Promise<void>;
+}
+
+function listenError(err: unknown, config: ServerConfig): ArchiveError {
+  const code = errnoCode(err);
+  const why =
+    code === 'EADDRINUSE'
+      ? 'the port is in use'
+      : code === 'EACCES'
+        ? 'permission denied (ports below 1024 need privileges)'
+        : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+          ? 'no such local address'
+          : (err as Error).message;
+  return new ArchiveError(
+    ErrorCodes.CONFIG_INVALID,
+    `server: cannot listen on ${config.host}:${config.port}: ${why}${code !== undefined ? ` (${code})` : ''}; set server.port (0 = any free port), server.host, or server.enabled: false`,
+    { userFacing: true, cause: err },
+  );
+}
+
+/**
+ * Start the HTTP server. Rejects with a user-facing CONFIG_INVALID error when it cannot listen
+ * (port in use, bad host). Does not look at `config.enabled`: the caller decides.
+ */
+export async function startServer(
+  deps: ServerDeps,
+  config: ServerConfig,
+  log: Logger,
+): Promise<ServerHandle> {
+  const serverLog = log.child({ component: 'server' });
+  let stopping = false;
+  const volumes = new VolumeSampler({
+    config: deps.config,
+    log: serverLog,
+    monitor: deps.monitor ?? null,
+  });
+  const metrics = createMetrics({
+    archiver: deps.archiver,
+    catalog: deps.catalog,
+    tierer: deps.tierer,
+    volumes,
+    stopping: () => stopping,
+  });
+  const handler = createRoutes({
+    archiver: deps.archiver,
+    catalog: deps.catalog,
+    source: tieredSource(deps.config.archiver.hotDir, deps.store),
+    metrics,
+    log: serverLog,
+    stopping: () => stopping,
+  });
+  const server: Server = createServer(handler);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: unknown) => reject(listenError(err, config));
+    server.once('error', onError);
+    server.listen({ port: config.port, host: config.host }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => serverLog.error({ err }, 'HTTP server error'));
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  serverLog.info(
+    {
+      url,
+      endpoints: ['/healthz', '/readyz', '/metrics', '/api/offsets', '/api/lookup', '/api/read'],
+    },
+    'HTTP server listening',
+  );
+  let closed: Promise<void> | null = null;
+  return {
+    url,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        stopping = true;
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }).then(() => serverLog.info({ url }, 'HTTP server stopped'));
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,275 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Catalog } from '../catalog/index.js';
+import type { VolumeSample, WatermarkState } from '../disk/index.js';
+import type { Tierer } from '../tiering/index.js';
+import { readiness, type ArchiverView } from './health.js';
+import type { VolumeSampler } from './volumes.js';
+
+/** Every metric name starts with this (default Node.js metrics included). */
+export const METRIC_PREFIX = 'kafka_archive_';
+
+export interface MetricsDeps {
+  archiver: ArchiverView;
+  catalog: Catalog | null;
+  tierer: Pick<Tierer, 'totals' | 'failures'> | null;
+  volumes: VolumeSampler;
+  /** True once the server is closing (readiness). */
+  stopping: () => boolean;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** Count one HTTP request (route is the path for known routes, else "other"). */
+  request(route: string, status: number): void;
+}
+
+/** Watermark states as numbers, for alerts such as `kafka_archive_volume_watermark_state >= 2`. */
+export const WATERMARK_LEVEL: Record<WatermarkState, number> = { ok: 0, low: 1, high: 2, flood: 3 };
+
+/** Values this fresh are reused across the metrics of one scrape (one pass over the catalog). */
+function memo<T>(fn: () => T, ms = 500): () => T {
+  let at = -Infinity;
+  let value: T;
+  return () => {
+    const now = performance.now();
+    if (now - at >= ms) {
+      value = fn();
+      at = now;
+    }
+    return value;
+  };
+}
+
+/**
+ * The service's Prometheus registry. Every value is read when scraped (collect callbacks): the
+ * archiver's and the tierer's counters, the catalog's size, and one sample per configured disk
+ * volume; plus the default Node.js process metrics.
+ */
+export function createMetrics(deps: MetricsDeps): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const p = METRIC_PREFIX;
+  collectDefaultMetrics({ register: registry, prefix: p });
+
+  /** A counter mirroring a running total kept elsewhere. */
+  const total = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name: p + name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  const gauge = (name: string, help: string, value: () => number) =>
+    new Gauge({
+      name: p + name,
+      help,
+      registers,
+      collect() {
+        this.set(value());
+      },
+    });
+
+  // ---- archiver ------------------------------------------------------------------------------
+  const stats = memo(() => deps.archiver.getStats());
+  total(
+    'records_archived_total',
+    'Records written to sealed segments.',
+    () => stats().recordsArchived,
+  );
+  total(
+    'segments_sealed_total',
+    "Segments sealed (written, fsync'd, renamed).",
+    () => stats().segmentsSealed,
+  );
+  total(
+    'segment_bytes_written_total',
+    'Bytes of sealed segment files.',
+    () => stats().bytesWritten,
+  );
+  total(
+    'seal_failures_total',
+    'Failed attempts to seal a segment (each retry counts).',
+    () => stats().sealFailures,
+  );
+  total(
+    'commit_failures_total',
+    'Failed offset commits (the next commit catches up).',
+    () => stats().commitFailures,
+  );
+  gauge(
+    'paused_partitions',
+    'Partitions whose consumption is paused (failing seals, full disk).',
+    () => stats().pausedPartitions,
+  );
+  gauge(
+    'buffered_bytes',
+    'Record bytes held in open and sealing segments.',
+    () => stats().bufferedBytes,
+  );
+  gauge(
+    'assigned_partitions',
+    'Partitions this member archives (those that have delivered records).',
+    () => stats().assignedPartitions,
+  );
+  gauge('subscribed_topics', 'Topics the consumer is subscribed to.', () => stats().topics.length);
+  gauge('ready', '1 when /readyz answers 200.', () =>
+    readiness(deps.archiver, deps.stopping()).ready ? 1 : 0,
+  );
+
+  // ---- tiering -------------------------------------------------------------------------------
+  gauge('tiering_enabled', '1 when this process tiers segments to the object store.', () =>
+    deps.tierer === null ? 0 : 1,
+  );
+  const tierer = deps.tierer;
+  if (tierer !== null) {
+    const t = tierer.totals;
+    total('tiering_segments_uploaded_total', 'Segments uploaded and verified.', () => t.uploaded);
+    total(
+      'tiering_segments_adopted_total',
+      'Segments whose object already existed and was verified.',
+      () => t.adopted,
+    );
+    total(
+      'tiering_segments_evicted_total',
+      'Hot copies deleted after their object was verified.',
+      () => t.evicted,
+    );
+    total('tiering_bytes_total', 'Bytes uploaded (or adopted) and verified.', () => t.bytes);
+    total(
+      'tiering_failed_rounds_total',
+      'Tiering rounds that failed (object store outage).',
+      () => t.failedRounds,
+    );
+    gauge(
+      'tiering_consecutive_failures',
+      'Failed tiering rounds in a row (0 = healthy).',
+      () => tierer.failures,
+    );
+  }
+
+  // ---- catalog -------------------------------------------------------------------------------
+  gauge('catalog_writer', '1 when this process holds (writes) the catalog.', () =>
+    deps.catalog === null ? 0 : 1,
+  );
+  const catalog = deps.catalog;
+  if (catalog !== null) {
+    const summary = memo(() => {
+      const s = { segments: 0, records: 0, bytes: 0, hot: 0, cold: 0 };
+      for (const e of catalog.entries()) {
+        s.segments++;
+        s.records += e.recordCount;
+        s.bytes += e.bytes;
+        if (e.hot) s.hot += e.bytes;
+        if (e.cold) s.cold += e.bytes;
+      }
+      return s;
+    });
+    gauge('catalog_segments', 'Segments in the catalog.', () => summary().segments);
+    gauge(
+      'catalog_records',
+      'Records in catalogued segments (overlaps counted twice).',
+      () => summary().records,
+    );
+    gauge('catalog_bytes', 'Bytes of catalogued segments.', () => summary().bytes);
+    new Gauge({
+      name: `${p}catalog_tier_bytes`,
+      help: 'Bytes of catalogued segments with a copy on the tier (a segment can be on both).',
+      labelNames: ['tier'],
+      registers,
+      collect() {
+        const s = summary();
+        this.set({ tier: 'hot' }, s.hot);
+        this.set({ tier: 'cold' }, s.cold);
+      },
+    });
+  }
+
+  // ---- disk volumes --------------------------------------------------------------------------
+  const volume = (name: string, help: string, value: (s: VolumeSample) => number) =>
+    new Gauge({
+      name: p + name,
+      help,
+      labelNames: ['volume', 'kind'],
+      registers,
+      async collect() {
+        const samples = await deps.volumes.samples();
+        this.reset();
+        for (const s of samples) this.set({ volume: s.name, kind: s.kind }, value(s));
+      },
+    });
+  volume(
+    'volume_size_bytes',
+    'Size of the filesystem holding the volume.',
+    (s) => s.filesystem.sizeBytes,
+  );
+  volume(
+    'volume_free_bytes',
+    'Free bytes of the filesystem (including root-reserved blocks).',
+    (s) => s.filesystem.freeBytes,
+  );
+  volume(
+    'volume_available_bytes',
+    'Bytes an unprivileged writer may still allocate (df Avail).',
+    (s) => s.filesystem.availableBytes,
+  );
+  volume(
+    'volume_allocated_bytes',
+    'Bytes allocated under the volume path (du; reserves excluded).',
+    (s) => s.usage.allocatedBytes,
+  );
+  volume(
+    'volume_apparent_bytes',
+    'Apparent size of the files under the volume path (du --apparent-size).',
+    (s) => s.usage.apparentBytes,
+  );
+  volume('volume_budget_bytes', "The volume's budget in bytes.", (s) => s.budgetBytes);
+  volume(
+    'volume_budget_used_ratio',
+    'Allocated bytes / budget (0-1, above 1 when over budget).',
+    (s) => s.budgetUsedPercent / 100,
+  );
+  volume(
+    'volume_used_ratio',
+    'The fullness the watermarks compare: max(filesystem use, budget use), 0-1.',
+    (s) => s.usedPercent / 100,
+  );
+  volume(
+    'volume_watermark_state',
+    'Watermark state: 0 ok, 1 low, 2 high, 3 flood.',
+    (s) => WATERMARK_LEVEL[s.state],
+  );
+  volume(
+    'volume_reserves_armed',
+    'Reserve files armed (allocated for real).',
+    (s) => s.reserve.armed,
+  );
+  volume('volume_reserves_total', 'Reserve files configured.', (s) => s.reserve.count);
+  new Counter({
+    name: `${p}volume_sample_failures_total`,
+    help: 'Failed volume measurements (see the service log).',
+    registers,
+    async collect() {
+      await deps.volumes.samples(); // this scrape's round first
+      this.reset();
+      this.inc(deps.volumes.failures);
+    },
+  });
+
+  // ---- HTTP ----------------------------------------------------------------------------------
+  const requests = new Counter({
+    name: `${p}http_requests_total`,
+    help: 'HTTP requests answered, by route and status code.',
+    labelNames: ['route', 'status'],
+    registers,
+  });
+
+  return {
+    registry,
+    request(route, status) {
+      requests.inc({ route, status: String(status) });
+    },
+  };
+}

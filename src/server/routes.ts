@@ -1,0 +1,237 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  archivedOffsets,
+  lookupTime,
+  matchArchivedTopics,
+  readRecords,
+  type Catalog,
+  type SegmentSource,
+} from '../catalog/index.js';
+import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
+import type { Logger } from '../log/index.js';
+import { httpError, type ErrorBody } from './errors.js';
+import { readiness, type ArchiverView } from './health.js';
+import { recordJson } from '../segment/index.js';
+import { isoTime, toJson } from '../util/json.js';
+import type { Metrics } from './metrics.js';
+import { parseLookupQuery, parseOffsetsQuery, parseReadQuery } from './params.js';
+
+export interface RouteContext {
+  archiver: ArchiverView;
+  catalog: Catalog | null;
+  source: SegmentSource;
+  metrics: Metrics;
+  log: Logger;
+  stopping: () => boolean;
+  /** Most /api/read responses streaming at once; more get 503 (default 8). */
+  maxConcurrentReads?: number;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
+
+function send(res: ServerResponse, status: number, body: string, type = JSON_TYPE): void {
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, status: number, body: ErrorBody): void {
+  send(res, status, `${JSON.stringify(body)}\n`);
+}
+
+/** A client that takes no data for this long is cut off (it holds a read slot). */
+const STALL_MS = 60_000;
+
+/** Waits until the response can take more data, or the client went away (or stalled). */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      res.destroy();
+      done();
+    }, STALL_MS);
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function requireCatalog(catalog: Catalog | null): Catalog {
+  if (catalog === null) {
+    throw new ArchiveError(
+      ErrorCodes.CATALOG_LOCKED,
+      'this process does not hold the catalog (another process sharing it writes it): ask that process, or use the CLI',
+    );
+  }
+  return catalog;
+}
+
+/** lookup and read take one topic: a pattern matching several is a usage error. */
+function requireExactTopic(catalog: Catalog, topic: string): void {
+  if (catalog.topics().includes(topic)) return;
+  const matched = matchArchivedTopics(catalog, topic); // throws ARCHIVE_TOPIC_UNKNOWN (404)
+  throw new ArchiveError(
+    ErrorCodes.USAGE,
+    `topic: ${JSON.stringify(topic)} is not an archived topic name (as a pattern it matches ${matched.slice(0, 10).join(', ')}${matched.length > 10 ? ', ...' : ''}); give one topic name`,
+    { userFacing: true },
+  );
+}
+
+/** The HTTP routes: health, readiness, metrics and the read API over the live catalog. */
+export function createRoutes(
+  ctx: RouteContext,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const maxReads = ctx.maxConcurrentReads ?? 8;
+  let reading = 0;
+
+  const routes: Record<string, Handler> = {
+    async '/healthz'(_req, res) {
+      send(res, 200, `${JSON.stringify({ status: 'ok' })}\n`);
+    },
+
+    async '/readyz'(_req, res) {
+      const r = readiness(ctx.archiver, ctx.stopping());
+      const { ready, ...rest } = r;
+      send(
+        res,
+        ready ? 200 : 503,
+        `${JSON.stringify({ status: ready ? 'ready' : 'not ready', ...rest })}\n`,
+      );
+    },
+
+    async '/metrics'(_req, res) {
+      const text = await ctx.metrics.registry.metrics();
+      send(res, 200, text, ctx.metrics.registry.contentType);
+    },
+
+    async '/api/offsets'(_req, res, url) {
+      const { topic } = parseOffsetsQuery(url.searchParams);
+      const rows = await archivedOffsets(requireCatalog(ctx.catalog), ctx.source, topic);
+      send(res, 200, `${toJson(rows)}\n`);
+    },
+
+    async '/api/lookup'(_req, res, url) {
+      const { topic, time } = parseLookupQuery(url.searchParams);
+      const catalog = requireCatalog(ctx.catalog);
+      requireExactTopic(catalog, topic);
+      const rows = await lookupTime(catalog, ctx.source, topic, time);
+      if (rows.every((r) => r.offset === null)) {
+        const latest = rows.reduce((a, r) => (r.latestTimestamp > a ? r.latestTimestamp : a), -1n);
+        throw new ArchiveError(
+          ErrorCodes.ARCHIVE_NO_DATA_AT_TIME,
+          `no archived record of ${topic} has a timestamp at or after ${isoTime(time)}; the latest archived time is ${isoTime(latest)}`,
+          { userFacing: true },
+        );
+      }
+      send(res, 200, `${toJson(rows)}\n`);
+    },
+
+    async '/api/read'(_req, res, url) {
+      const req = parseReadQuery(url.searchParams);
+      const catalog = requireCatalog(ctx.catalog);
+      requireExactTopic(catalog, req.topic);
+      if (reading >= maxReads) {
+        res.setHeader('retry-after', '1');
+        sendError(res, 503, {
+          error: `too many reads at once (${maxReads}); retry shortly`,
+          code: 'BUSY',
+        });
+        return;
+      }
+      reading++;
+      const records = readRecords(catalog, ctx.source, req);
+      try {
+        // The first record (or the error) before the headers: bad offsets and unknown
+        // partitions are still answered with a JSON error and the right status.
+        let next = await records.next();
+        res.writeHead(200, { 'content-type': NDJSON_TYPE, 'cache-control': 'no-store' });
+        try {
+          while (!next.done && !res.destroyed) {
+            if (!res.write(`${recordJson(req.topic, req.partition, next.value)}\n`)) {
+              await writable(res);
+            }
+            if (res.destroyed) break;
+            next = await records.next();
+          }
+        } catch (err) {
+          // Headers are sent: cut the response so the client sees it is incomplete.
+          ctx.log.warn(
+            { topic: req.topic, partition: req.partition, err: describeError(err) },
+            'read failed while streaming; response cut short',
+          );
+          res.destroy();
+          return;
+        }
+        res.end();
+      } finally {
+        reading--;
+        await records.return(undefined).catch(() => undefined);
+      }
+    },
+  };
+
+  const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendError(res, 400, { error: 'malformed request URL', code: ErrorCodes.USAGE });
+      return 'other';
+    }
+    const handler = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    if (handler === undefined) {
+      sendError(res, 404, {
+        error: `no such endpoint ${JSON.stringify(url.pathname)}; endpoints: ${Object.keys(routes).join(', ')}`,
+        code: 'NOT_FOUND',
+      });
+      return 'other';
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      sendError(res, 405, {
+        error: `${req.method} is not allowed; use GET`,
+        code: 'METHOD_NOT_ALLOWED',
+      });
+      return url.pathname;
+    }
+    try {
+      await handler(req, res, url);
+    } catch (err) {
+      const e = httpError(err);
+      if (e.internal) {
+        ctx.log.warn(
+          { path: url.pathname, query: url.search, status: e.status, code: e.body.code, err },
+          'request failed',
+        );
+      }
+      if (res.headersSent) res.destroy();
+      else sendError(res, e.status, e.body);
+    }
+    return url.pathname;
+  };
+
+  return (req, res) => {
+    void dispatch(req, res).then(
+      (route) => {
+        const count = () => ctx.metrics.request(route, res.statusCode);
+        if (res.writableFinished || res.destroyed) count();
+        else res.once('close', count);
+      },
+      (err: unknown) => {
+        ctx.log.error({ err }, 'request handler failed');
+        if (!res.headersSent) sendError(res, 500, httpError(err).body);
+        else res.destroy();
+      },
+    );
+  };
+}

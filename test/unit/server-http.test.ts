@@ -1,0 +1,295 @@
+// The HTTP server with stand-in service parts (no Kafka): routes, status codes, metrics read on
+// scrape, disk gauges that survive unmeasurable volumes, listen errors and closing.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  Catalog,
+  createLogger,
+  loadConfig,
+  type ArchiverStats,
+  type CatalogEntry,
+  type ObjectStore,
+} from '../../src/index.js';
+import type { VolumeSample } from '../../src/disk/index.js';
+import {
+  startServer,
+  VolumeSampler,
+  type ServerDeps,
+  type ServerHandle,
+} from '../../src/server/index.js';
+
+const log = createLogger({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'ka-server-unit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const hotDir = join(dir, 'hot');
+mkdirSync(hotDir, { recursive: true });
+writeFileSync(join(hotDir, 'some-file'), Buffer.alloc(10_000, 1));
+const config = loadConfig({
+  env: {
+    KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: hotDir,
+    KAFKA_ARCHIVE_DISK__RESERVE__COUNT: '0',
+  },
+});
+
+const store = {} as ObjectStore; // the routes below never open a segment
+
+function stats(over: Partial<ArchiverStats> = {}): ArchiverStats {
+  return {
+    recordsArchived: 1234,
+    segmentsSealed: 5,
+    bytesWritten: 99_999,
+    sealFailures: 2,
+    commitFailures: 1,
+    pausedPartitions: 0,
+    bufferedBytes: 4096,
+    assignedPartitions: 3,
+    topics: ['t'],
+    ...over,
+  };
+}
+
+function entry(partition: number, first: bigint, last: bigint, cold = false): CatalogEntry {
+  return {
+    topic: 'orders',
+    partition,
+    firstOffset: first,
+    lastOffset: last,
+    rangeStart: first,
+    rangeEnd: last,
+    minTimestamp: 1000n + first,
+    maxTimestamp: 1000n + last,
+    recordCount: Number(last - first + 1n),
+    bytes: 500,
+    sha256: 'x',
+    hot: !cold,
+    cold,
+  };
+}
+
+const servers: ServerHandle[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function start(over: Partial<ServerDeps> = {}): Promise<ServerHandle> {
+  const s = await startServer(
+    {
+      archiver: { getStats: () => stats() },
+      catalog: null,
+      store,
+      tierer: null,
+      config,
+      ...over,
+    },
+    { enabled: true, host: '127.0.0.1', port: 0 },
+    log,
+  );
+  servers.push(s);
+  return s;
+}
+
+async function get(s: ServerHandle, path: string, init?: RequestInit) {
+  const res = await fetch(`${s.url}${path}`, init);
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+const value = (text: string, name: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(`${name} `))
+      ?.slice(name.length + 1),
+  );
+
+describe('HTTP server', () => {
+  it('health, readiness as the archiver changes, unknown routes and methods', async () => {
+    let current = stats({ topics: [] });
+    const s = await start({ archiver: { getStats: () => current } });
+    expect(await get(s, '/healthz')).toMatchObject({ status: 200, text: '{"status":"ok"}\n' });
+    const before = await get(s, '/readyz');
+    expect(before.status).toBe(503);
+    expect(JSON.parse(before.text)).toMatchObject({ status: 'not ready', topics: 0 });
+    current = stats();
+    expect(JSON.parse((await get(s, '/readyz')).text)).toEqual({
+      status: 'ready',
+      topics: 1,
+      assignedPartitions: 3,
+      pausedPartitions: 0,
+    });
+    const missing = await get(s, '/health');
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.text)).toMatchObject({ code: 'NOT_FOUND' });
+    const post = await get(s, '/api/offsets?topic=x', { method: 'DELETE' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('metrics are read on scrape: archiver, tiering, catalog, disk, Node defaults', async () => {
+    let current = stats();
+    const totals = { uploaded: 4, adopted: 1, evicted: 3, bytes: 2000, failedRounds: 2 };
+    const tierer = { totals, failures: 1 };
+    const catalog = Catalog.memory();
+    await catalog.put(entry(0, 0n, 9n));
+    await catalog.put(entry(1, 0n, 4n, true));
+    const s = await start({ archiver: { getStats: () => current }, tierer, catalog });
+    let m = (await get(s, '/metrics')).text;
+    expect(value(m, 'kafka_archive_records_archived_total')).toBe(1234);
+    expect(value(m, 'kafka_archive_segments_sealed_total')).toBe(5);
+    expect(value(m, 'kafka_archive_segment_bytes_written_total')).toBe(99_999);
+    expect(value(m, 'kafka_archive_seal_failures_total')).toBe(2);
+    expect(value(m, 'kafka_archive_commit_failures_total')).toBe(1);
+    expect(value(m, 'kafka_archive_buffered_bytes')).toBe(4096);
+    expect(value(m, 'kafka_archive_assigned_partitions')).toBe(3);
+    expect(value(m, 'kafka_archive_ready')).toBe(1);
+    expect(value(m, 'kafka_archive_tiering_segments_uploaded_total')).toBe(4);
+    expect(value(m, 'kafka_archive_tiering_segments_adopted_total')).toBe(1);
+    expect(value(m, 'kafka_archive_tiering_segments_evicted_total')).toBe(3);
+    expect(value(m, 'kafka_archive_tiering_bytes_total')).toBe(2000);
+    expect(value(m, 'kafka_archive_tiering_failed_rounds_total')).toBe(2);
+    expect(value(m, 'kafka_archive_tiering_consecutive_failures')).toBe(1);
+    expect(value(m, 'kafka_archive_catalog_segments')).toBe(2);
+    expect(value(m, 'kafka_archive_catalog_records')).toBe(15);
+    expect(value(m, 'kafka_archive_catalog_bytes')).toBe(1000);
+    expect(value(m, 'kafka_archive_catalog_tier_bytes{tier="hot"}')).toBe(500);
+    expect(value(m, 'kafka_archive_catalog_tier_bytes{tier="cold"}')).toBe(500);
+    const hot = '{volume="hot",kind="hot"}';
+    expect(value(m, `kafka_archive_volume_apparent_bytes${hot}`)).toBe(10_000);
+    expect(value(m, `kafka_archive_volume_allocated_bytes${hot}`)).toBeGreaterThan(0);
+    expect(value(m, `kafka_archive_volume_size_bytes${hot}`)).toBeGreaterThan(0);
+    expect(value(m, `kafka_archive_volume_watermark_state${hot}`)).toBeGreaterThanOrEqual(0);
+    expect(value(m, `kafka_archive_volume_reserves_total${hot}`)).toBe(0);
+    expect(m).toContain('kafka_archive_process_resident_memory_bytes');
+
+    // Counters follow the service's running totals between scrapes.
+    current = stats({ recordsArchived: 2000, pausedPartitions: 2, topics: [] });
+    totals.uploaded = 6;
+    tierer.failures = 0;
+    await catalog.put(entry(1, 5n, 9n));
+    await new Promise((r) => setTimeout(r, 600)); // past the per-scrape memo
+    m = (await get(s, '/metrics')).text;
+    expect(value(m, 'kafka_archive_records_archived_total')).toBe(2000);
+    expect(value(m, 'kafka_archive_paused_partitions')).toBe(2);
+    expect(value(m, 'kafka_archive_ready')).toBe(0);
+    expect(value(m, 'kafka_archive_tiering_segments_uploaded_total')).toBe(6);
+    expect(value(m, 'kafka_archive_tiering_consecutive_failures')).toBe(0);
+    expect(value(m, 'kafka_archive_catalog_segments')).toBe(3);
+    expect(m).toMatch(/kafka_archive_http_requests_total\{route="\/metrics",status="200"\} 1/);
+  });
+
+  it('without a catalog or tierer: those metrics say so, the API answers 503', async () => {
+    const s = await start();
+    const m = (await get(s, '/metrics')).text;
+    expect(value(m, 'kafka_archive_catalog_writer')).toBe(0);
+    expect(value(m, 'kafka_archive_tiering_enabled')).toBe(0);
+    expect(m).not.toContain('kafka_archive_catalog_segments');
+    expect(m).not.toContain('kafka_archive_tiering_segments_uploaded_total');
+    const r = await get(s, '/api/offsets?topic=orders');
+    expect(r.status).toBe(503);
+    expect(JSON.parse(r.text)).toMatchObject({ code: 'CATALOG_LOCKED' });
+  });
+
+  it('/api/offsets reads the live catalog; errors are JSON with a code', async () => {
+    const catalog = Catalog.memory();
+    await catalog.put(entry(0, 0n, 9n));
+    await catalog.put(entry(0, 20n, 29n, true));
+    const s = await start({ catalog });
+    const r = await get(s, '/api/offsets?topic=ord.*');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(r.text)).toEqual([
+      expect.objectContaining({
+        topic: 'orders',
+        partition: 0,
+        segments: 2,
+        records: 20,
+        firstOffset: '0',
+        lastOffset: '29',
+        gaps: [{ from: '10', to: '19' }],
+        tiers: ['cold', 'hot'],
+      }),
+    ]);
+    await catalog.put(entry(1, 0n, 0n)); // the live catalog, not a copy
+    expect(JSON.parse((await get(s, '/api/offsets?topic=orders')).text)).toHaveLength(2);
+    const unknown = await get(s, '/api/offsets?topic=nope');
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.text)).toEqual({
+      error: 'no archived topic matches "nope"; archived topics: orders',
+      code: 'ARCHIVE_TOPIC_UNKNOWN',
+    });
+    const bad = await get(s, '/api/read?topic=orders&partition=x&offset=0');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text)).toMatchObject({ code: 'USAGE' });
+    const beyond = await get(s, '/api/read?topic=orders&partition=0&offset=100');
+    expect(beyond.status).toBe(404);
+    expect(JSON.parse(beyond.text).error).toContain('archived offsets are 0..29');
+  });
+
+  it("disk gauges: the monitor's watermark state, and no failure when a volume is unreadable", async () => {
+    const flood = { name: 'hot', state: 'flood' } as VolumeSample;
+    const s = await start({ monitor: { last: [flood] } });
+    const m = (await get(s, '/metrics')).text;
+    expect(value(m, 'kafka_archive_volume_watermark_state{volume="hot",kind="hot"}')).toBe(3);
+    expect(value(m, 'kafka_archive_volume_apparent_bytes{volume="hot",kind="hot"}')).toBe(10_000);
+
+    const broken = loadConfig({
+      env: {
+        KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: hotDir,
+        KAFKA_ARCHIVE_DISK__KAFKA__SERVER_PROPERTIES: join(dir, 'missing.properties'),
+      },
+    });
+    const b = await start({ config: broken });
+    const r = await get(b, '/metrics');
+    expect(r.status).toBe(200);
+    expect(value(r.text, 'kafka_archive_volume_sample_failures_total')).toBe(1);
+    expect(r.text).not.toContain('kafka_archive_volume_size_bytes{');
+    expect(value(r.text, 'kafka_archive_records_archived_total')).toBe(1234);
+  });
+
+  it('volume samples are shared by concurrent scrapes and reused briefly', async () => {
+    let now = 0;
+    const sampler = new VolumeSampler({ config, log, now: () => now, maxAgeMs: 1000 });
+    const [a, b] = [sampler.samples(), sampler.samples()];
+    expect(a).toBe(b);
+    const first = await a;
+    expect(first.map((v) => v.name)).toEqual(['hot']);
+    now = 500;
+    expect(await sampler.samples()).toBe(first);
+    now = 1500;
+    expect(await sampler.samples()).not.toBe(first);
+  });
+
+  it('a port in use is a clear configuration error; close stops serving', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      await expect(
+        startServer(
+          { archiver: { getStats: () => stats() }, catalog: null, store, tierer: null, config },
+          { enabled: true, host: '127.0.0.1', port },
+          log,
+        ),
+      ).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        userFacing: true,
+        message: expect.stringMatching(
+          new RegExp(
+            `^server: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use \\(EADDRINUSE\\); set server\\.port`,
+          ),
+        ),
+      });
+    } finally {
+      blocker.close();
+    }
+    const s = await start();
+    // A keep-alive connection does not hold close() up.
+    expect((await get(s, '/healthz')).status).toBe(200);
+    await s.close();
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+    await s.close(); // idempotent
+  });
+});
