@@ -360,6 +360,24 @@ describe(`Kafka smoke on Kafka ${kafkaInfo.version} through kafkajs`, () => {
     expect(await admin.partitionCounts([name])).toEqual(new Map());
   });
 
+  it('admin.offsets keeps working after a topic it looked at is deleted elsewhere', async () => {
+    const gone = `gone-${rand()}`;
+    const kept = `kept-${rand()}`;
+    await admin.createTopics([
+      { name: gone, partitions: 1 },
+      { name: kept, partitions: 1 },
+    ]);
+    created.push(kept);
+    expect((await admin.offsets(gone)).get(0)).toEqual({ low: 0n, high: 0n });
+    const other = await client.admin();
+    await other.deleteTopics([gone]);
+    await other.disconnect();
+    const t0 = Date.now();
+    expect((await admin.offsets(kept)).get(0)).toEqual({ low: 0n, high: 0n });
+    expect((await admin.describeTopic(kept)).partitions).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
   it('commits group offsets with GroupConsumer.commit and reads them back (adapter and raw admin)', async () => {
     const topic = await createTopic('offsets', 2);
     const producer = await client.producer();

@@ -184,7 +184,10 @@ class KafkajsConsumer implements GroupConsumer {
 }
 
 class KafkajsAdmin implements Admin {
-  constructor(private readonly admin: KafkaJS.Admin) {}
+  constructor(
+    private readonly admin: KafkaJS.Admin,
+    private readonly kafka: KafkaJS.Kafka,
+  ) {}
 
   listTopics(): Promise<string[]> {
     return this.admin.listTopics();
@@ -243,7 +246,18 @@ class KafkajsAdmin implements Admin {
   }
 
   async offsets(topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
-    const res = await this.admin.fetchTopicOffsets(topic);
+    // kafkajs 2.2.4 keeps every topic passed to fetchTopicOffsets in the admin's metadata
+    // refresh list for good; once such a topic is deleted elsewhere, every later call of that
+    // admin fails ("This server does not host this topic-partition"). A short-lived admin per
+    // call keeps the long-lived one clean.
+    const once = this.kafka.admin();
+    await once.connect();
+    let res: Awaited<ReturnType<KafkaJS.Admin['fetchTopicOffsets']>>;
+    try {
+      res = await once.fetchTopicOffsets(topic);
+    } finally {
+      await once.disconnect().catch(() => undefined);
+    }
     const out = new Map<number, { low: bigint; high: bigint }>();
     for (const p of res) out.set(p.partition, { low: BigInt(p.low), high: BigInt(p.high) });
     return out;
@@ -309,7 +323,7 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
           { userFacing: true, retryable: true, cause: err },
         );
       }
-      return new KafkajsAdmin(a);
+      return new KafkajsAdmin(a, kafka);
     },
     consumer({ groupId, sessionTimeoutMs }) {
       return new KafkajsConsumer(kafka, groupId, log, sessionTimeoutMs);
