@@ -10,7 +10,7 @@ import { Catalog, entryFromMeta, LocalSegmentIndex, reconcileHot } from './catal
 import { ArchiveError, describeError, ErrorCodes } from './errors.js';
 import { createObjectStore, type ObjectStore } from './storage/index.js';
 import { Tierer } from './tiering/index.js';
-import { DiskMonitor, resolveVolumes } from './disk/index.js';
+import { DiskMonitor, DiskReportScheduler, resolveVolumes } from './disk/index.js';
 import { SegmentWriter } from './segment/index.js';
 import { Archiver } from './archiver/index.js';
 
@@ -41,6 +41,8 @@ export interface ArchiverService {
   tierer: Tierer | null;
   /** Null when disk.monitor.enabled is off. */
   monitor: DiskMonitor | null;
+  /** The scheduled disk report (disk.reportSchedule), null when disk.monitor.enabled is off. */
+  reports: DiskReportScheduler | null;
   /** Starts consuming and, when enabled, tiering and the disk monitor. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -136,6 +138,9 @@ export async function createArchiver(config: Config, log: Logger): Promise<Archi
       },
     });
   }
+  const reports = config.disk.monitor.enabled
+    ? new DiskReportScheduler({ config, log: log.child({ component: 'disk-report' }) })
+    : null;
   let tierer: Tierer | null = null;
   let admin: Promise<Admin> | null = null;
   if (catalog !== null && config.tiering.enabled) {
@@ -154,13 +159,17 @@ export async function createArchiver(config: Config, log: Logger): Promise<Archi
     store,
     tierer,
     monitor,
+    reports,
     async start() {
       await archiver.start();
       tierer?.start();
       monitor?.start();
+      reports?.start();
+      void reports?.runOnce(); // a first report (and its gauges) now, not at the first cron tick
     },
     async close() {
       if (timer !== null) clearInterval(timer);
+      await reports?.stop();
       await monitor?.stop();
       await tierer?.stop();
       await archiver.stop();

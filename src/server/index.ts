@@ -3,6 +3,7 @@
  * metrics (/metrics) and a read API over the service's live catalog (/api/offsets, /api/lookup,
  * /api/read). node:http only; no authentication, so it listens on 127.0.0.1 by default.
  */
+import type { DiskReport } from '../disk/index.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Catalog } from '../catalog/index.js';
@@ -43,6 +44,8 @@ export interface ServerDeps {
   tierer: Pick<Tierer, 'totals' | 'failures'> | null;
   /** The disk monitor, when running: the watermark-state gauge shows the state it acts on. */
   monitor?: VolumeSampleSource | null;
+  /** The scheduled disk report: growth, forecasts and unclean-restart headroom gauges. */
+  reports?: { lastReport: DiskReport | null } | null;
   /** The whole configuration: hot directory (reads) and disk volumes (gauges). */
   config: Config;
 }
@@ -92,6 +95,7 @@ export async function startServer(
     catalog: deps.catalog,
     tierer: deps.tierer,
     volumes,
+    reports: deps.reports ?? null,
     stopping: () => stopping,
   });
   const handler = createRoutes({

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { DiskReport } from '../disk/index.js';
 import type { Catalog } from '../catalog/index.js';
 import type { VolumeSample, WatermarkState } from '../disk/index.js';
 import type { Tierer } from '../tiering/index.js';
@@ -13,6 +14,7 @@ export interface MetricsDeps {
   catalog: Catalog | null;
   tierer: Pick<Tierer, 'totals' | 'failures'> | null;
   volumes: VolumeSampler;
+  reports?: { lastReport: DiskReport | null } | null;
   /** True once the server is closing (readiness). */
   stopping: () => boolean;
 }
@@ -257,6 +259,72 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       this.inc(deps.volumes.failures);
     },
   });
+
+  // ---- the last scheduled disk report: growth, forecasts, unclean-restart headroom -----------
+  const fromReport = (
+    name: string,
+    help: string,
+    values: (r: DiskReport) => Array<[Record<string, string>, number | null]>,
+    labelNames: string[] = ['volume'],
+  ) =>
+    new Gauge({
+      name: p + name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        const r = deps.reports?.lastReport;
+        if (r === null || r === undefined) return;
+        for (const [labels, v] of values(r))
+          if (v !== null && Number.isFinite(v)) this.set(labels, v);
+      },
+    });
+  fromReport(
+    'volume_growth_bytes_per_day',
+    'Growth of allocated bytes per day (last report).',
+    (r) => r.volumes.map((v) => [{ volume: v.sample.name }, v.forecast.allocatedBytesPerDay]),
+  );
+  fromReport(
+    'volume_days_to_high',
+    'Days until the high watermark at the current growth (last report).',
+    (r) => r.volumes.map((v) => [{ volume: v.sample.name }, v.forecast.daysToHigh]),
+  );
+  fromReport(
+    'volume_days_to_flood',
+    'Days until the flood watermark at the current growth (last report).',
+    (r) => r.volumes.map((v) => [{ volume: v.sample.name }, v.forecast.daysToFlood]),
+  );
+  const headroom = (
+    r: DiskReport,
+    f: (h: NonNullable<DiskReport['volumes'][number]['headroom']>) => number,
+  ) =>
+    r.volumes.flatMap((v): Array<[Record<string, string>, number]> =>
+      v.headroom === null ? [] : [[{ volume: v.sample.name }, f(v.headroom)]],
+    );
+  fromReport(
+    'logdir_unclean_restart_needed_bytes',
+    'Extra bytes Kafka recovery would need after an unclean restart now (upper bound).',
+    (r) => headroom(r, (h) => h.unclean.verdict.neededBytes),
+  );
+  fromReport(
+    'logdir_unclean_restart_has_bytes',
+    'Bytes recovery could use: available plus releasable reserves.',
+    (r) => headroom(r, (h) => h.unclean.verdict.hasBytes),
+  );
+  fromReport(
+    'logdir_survives_unclean_restart',
+    '1 yes, 0.5 only by releasing reserves, 0 no (last report).',
+    (r) =>
+      headroom(r, (h) =>
+        h.unclean.verdict.verdict === 'yes' ? 1 : h.unclean.verdict.verdict === 'no' ? 0 : 0.5,
+      ),
+  );
+  fromReport(
+    'logdir_full_rebuild_needed_bytes',
+    'Extra bytes a rebuild of every index would need (upper bound).',
+    (r) => headroom(r, (h) => h.fullRebuild.verdict.neededBytes),
+  );
 
   // ---- HTTP ----------------------------------------------------------------------------------
   const requests = new Counter({

@@ -188,7 +188,9 @@ describe(`unclean-restart headroom calibration on Kafka ${version}`, () => {
     );
 
     // The broker really rebuilt the indexes it lost.
-    expect(recoveryLog).toMatch(/rebuilding index files|Recovering unflushed segment|recovering segment/i);
+    expect(recoveryLog).toMatch(
+      /rebuilding index files|Recovering unflushed segment|recovering segment/i,
+    );
     for (const p of partitionDirs) {
       const files = readdirSync(join(dataDir, p));
       expect(files.filter((f) => f.endsWith('.index')).length).toBe(

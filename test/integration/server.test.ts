@@ -39,6 +39,7 @@ const env = {
   KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS: '500',
   KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_RECORDS: '25',
   KAFKA_ARCHIVE_DISK__RESERVE__COUNT: '0', // no ballast files in the test's temporary directory
+  KAFKA_ARCHIVE_DISK__HISTORY_DIR: join(root, 'disk-history'),
 };
 
 let service: ArchiverService | null = null;
@@ -178,6 +179,14 @@ describe(`HTTP server on Kafka ${kafkaInfo.version}`, () => {
     expect(sample(m.text, 'kafka_archive_tiering_segments_uploaded_total')).toBe(0);
     expect(sample(m.text, 'kafka_archive_tiering_failed_rounds_total')).toBe(0);
     expect(sample(m.text, 'kafka_archive_tiering_consecutive_failures')).toBe(0);
+    // The scheduled disk report (a first run at start, then a second sample) feeds the growth
+    // and forecast gauges.
+    const reports = service!.reports!;
+    await waitFor('the first disk report', () => reports.lastReport !== null, 30_000);
+    await new Promise((r) => setTimeout(r, 1100));
+    await reports.runOnce();
+    const m2 = await get('/metrics');
+    expect(m2.text).toMatch(/^kafka_archive_volume_growth_bytes_per_day\{volume="hot"\} /m);
     const hot = '{volume="hot",kind="hot"}';
     expect(sample(m.text, `kafka_archive_volume_size_bytes${hot}`)).toBeGreaterThan(0);
     expect(sample(m.text, `kafka_archive_volume_available_bytes${hot}`)).toBeGreaterThan(0);

@@ -32,8 +32,10 @@ function partition(
   } = {},
 ): PartitionState {
   const segments: SegmentState[] = Array.from({ length: n }, (_, i) => {
-    const idx = i === n - 1 && opts.activeIndexBytes !== undefined ? opts.activeIndexBytes : opts.indexBytes;
-    const file = idx === null || idx === undefined ? null : { apparentBytes: idx, allocatedBytes: idx };
+    const idx =
+      i === n - 1 && opts.activeIndexBytes !== undefined ? opts.activeIndexBytes : opts.indexBytes;
+    const file =
+      idx === null || idx === undefined ? null : { apparentBytes: idx, allocatedBytes: idx };
     return {
       baseOffset: BigInt(i * 1000),
       logBytes: opts.logBytes ?? MiB,
@@ -150,7 +152,10 @@ describe('headroom on a sparse filesystem', () => {
   });
 
   it('a clean restart with all indexes present needs nothing', () => {
-    const e = estimateLogDirHeadroom([partition(5, { indexBytes: B })], params({ scenario: 'clean' }));
+    const e = estimateLogDirHeadroom(
+      [partition(5, { indexBytes: B })],
+      params({ scenario: 'clean' }),
+    );
     expect(e.segmentsRecovered).toBe(0);
     expect(e.neededBytes).toBe(0);
   });
@@ -257,8 +262,9 @@ describe('broker and topic settings', () => {
       index: KAFKA_INDEX_DEFAULTS,
       recoveryThreads: 1,
     });
-    expect(brokerRecoverySettings(new Map([['num.recovery.threads.per.data.dir', 'x']]), '4.1.1'))
-      .toMatchObject({ recoveryThreads: 2 });
+    expect(
+      brokerRecoverySettings(new Map([['num.recovery.threads.per.data.dir', 'x']]), '4.1.1'),
+    ).toMatchObject({ recoveryThreads: 2 });
     expect(defaultRecoveryThreads()).toBe(2);
     expect(defaultRecoveryThreads('2.8.2')).toBe(1);
   });

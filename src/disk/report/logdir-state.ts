@@ -114,11 +114,15 @@ export async function readLogDirState(
   }
   const fs = await statfs(scan.path);
   const partitions: PartitionState[] = [];
-  for (const p of scan.partitions) {
-    // Kafka loads live logs and logs being moved here (-future); -delete ones are removed.
-    if (p.state !== 'live' && p.state !== 'future') continue;
-    const state = await readPartitionState(p.dir, p.topic, p.partition, p.recoveryPoint);
-    if (state !== null) partitions.push(state);
+  // Kafka loads live logs and logs being moved here (-future); -delete ones are removed.
+  const loaded = scan.partitions.filter((p) => p.state === 'live' || p.state === 'future');
+  for (let i = 0; i < loaded.length; i += 16) {
+    const chunk = await Promise.all(
+      loaded
+        .slice(i, i + 16)
+        .map((p) => readPartitionState(p.dir, p.topic, p.partition, p.recoveryPoint)),
+    );
+    for (const state of chunk) if (state !== null) partitions.push(state);
   }
   const sparse = sparseProbe?.sparse ?? scan.sparseIndexesObserved ?? false;
   return {

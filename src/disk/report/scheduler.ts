@@ -67,6 +67,9 @@ export class DiskReportScheduler {
     lastError: null,
   };
 
+  /** The last report written (its numbers are also exported as Prometheus gauges). */
+  lastReport: DiskReport | null = null;
+
   constructor(private readonly options: DiskReportSchedulerOptions) {
     const disk = options.config.disk;
     this.schedule = (options.schedule ?? disk.reportSchedule).trim();
@@ -152,6 +155,7 @@ export class DiskReportScheduler {
         ...(this.jsonFile !== null ? { jsonFile: this.jsonFile } : {}),
       });
       const summary = summarizeDiskReport(report);
+      this.lastReport = report;
       const durationMs = Date.now() - started;
       this.stats_.runs++;
       this.stats_.lastSummary = summary;
