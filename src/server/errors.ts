@@ -27,6 +27,7 @@ const UNAVAILABLE: ReadonlySet<string> = new Set([
   ErrorCodes.STORAGE_BUCKET_MISSING,
   ErrorCodes.CATALOG_LOCKED,
   ErrorCodes.KAFKA_UNAVAILABLE,
+  ErrorCodes.DISK_REPORT_UNAVAILABLE,
 ]);
 
 /** Archive inconsistencies the client cannot fix, even when their message is user-facing. */

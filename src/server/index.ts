@@ -105,6 +105,7 @@ export async function startServer(
     metrics,
     log: serverLog,
     stopping: () => stopping,
+    reports: deps.reports ?? null,
   });
   const server: Server = createServer(handler);
   const sockets = new Set<Socket>();

@@ -8,6 +8,7 @@ import {
   type SegmentSource,
 } from '../catalog/index.js';
 import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
+import { renderDiskReportHtml, type DiskReport } from '../disk/index.js';
 import type { Logger } from '../log/index.js';
 import { httpError, type ErrorBody } from './errors.js';
 import { readiness, type ArchiverView } from './health.js';
@@ -23,6 +24,8 @@ export interface RouteContext {
   metrics: Metrics;
   log: Logger;
   stopping: () => boolean;
+  /** The scheduled disk report (served at /disk/report and /api/disk/report). */
+  reports?: { lastReport: DiskReport | null } | null;
   /** Most /api/read responses streaming at once; more get 503 (default 8). */
   maxConcurrentReads?: number;
 }
@@ -76,6 +79,20 @@ function requireCatalog(catalog: Catalog | null): Catalog {
   return catalog;
 }
 
+function requireReport(reports: RouteContext['reports']): DiskReport {
+  const r = reports?.lastReport;
+  if (r === null || r === undefined) {
+    throw new ArchiveError(
+      ErrorCodes.DISK_REPORT_UNAVAILABLE,
+      reports == null
+        ? 'disk reports are off (disk.monitor.enabled is false)'
+        : 'the first disk report is still being collected; try again shortly',
+      { retryable: true },
+    );
+  }
+  return r;
+}
+
 /** lookup and read take one topic: a pattern matching several is a usage error. */
 function requireExactTopic(catalog: Catalog, topic: string): void {
   if (catalog.topics().includes(topic)) return;
@@ -112,6 +129,14 @@ export function createRoutes(
     async '/metrics'(_req, res) {
       const text = await ctx.metrics.registry.metrics();
       send(res, 200, text, ctx.metrics.registry.contentType);
+    },
+
+    async '/disk/report'(_req, res) {
+      send(res, 200, renderDiskReportHtml(requireReport(ctx.reports)), 'text/html; charset=utf-8');
+    },
+
+    async '/api/disk/report'(_req, res) {
+      send(res, 200, `${toJson(requireReport(ctx.reports))}\n`);
     },
 
     async '/api/offsets'(_req, res, url) {

@@ -187,6 +187,12 @@ describe(`HTTP server on Kafka ${kafkaInfo.version}`, () => {
     await reports.runOnce();
     const m2 = await get('/metrics');
     expect(m2.text).toMatch(/^kafka_archive_volume_growth_bytes_per_day\{volume="hot"\} /m);
+    const page = await get('/disk/report');
+    expect(page.status).toBe(200);
+    expect(page.type).toContain('text/html');
+    expect(page.text).toContain('<svg');
+    const report = await get('/api/disk/report');
+    expect(JSON.parse(report.text).volumes[0].sample.name).toBe('hot');
     const hot = '{volume="hot",kind="hot"}';
     expect(sample(m.text, `kafka_archive_volume_size_bytes${hot}`)).toBeGreaterThan(0);
     expect(sample(m.text, `kafka_archive_volume_available_bytes${hot}`)).toBeGreaterThan(0);
