@@ -19,7 +19,16 @@ import type { ArchiveRecord } from './record.js';
 const WRITER_VERSION = `kafka-archive/${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}`;
 
 /** DuckDB's vector size: data chunks hold at most this many rows. */
+/** DuckDB's vector size: the most rows one DataChunk holds. */
 const CHUNK_ROWS = 2048;
+/** A chunk is also cut at this many bytes of keys and values (large records). */
+const CHUNK_BYTES = 2 * 2 ** 20;
+/**
+ * Rows are moved from the appender into the table (synchronous work) at least this often, so
+ * no single step blocks the event loop long: DuckDB would otherwise flush ~200k rows at once.
+ */
+const FLUSH_ROWS = 32_768;
+const FLUSH_BYTES = 8 * 2 ** 20;
 
 export const SEGMENT_COLUMNS_SQL = `"offset" BIGINT, "timestamp" BIGINT, timestamp_type INTEGER, "key" BLOB, "value" BLOB, headers STRUCT("key" VARCHAR, "value" BLOB)[]`;
 
@@ -52,6 +61,12 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
  */
 export class SegmentWriter {
   private instance: Promise<DuckDBInstance> | null = null;
+  /**
+   * Appending runs on the event loop (building chunks, appender flushes): one segment at a
+   * time, so several partitions sealing together do not stack their steps into one loop turn.
+   * Sorting, encoding and compression (COPY) run on DuckDB's threads and may overlap.
+   */
+  private appendQueue: Promise<void> = Promise.resolve();
 
   private db(): Promise<DuckDBInstance> {
     this.instance ??= DuckDBInstance.create(':memory:', { threads: '2' });
@@ -75,31 +90,57 @@ export class SegmentWriter {
       await con.run(`CREATE TABLE ${table} (${SEGMENT_COLUMNS_SQL})`);
       const appender = await con.createAppender(table);
       const types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
-      for (let start = 0; start < records.length; start += CHUNK_ROWS) {
-        const slice = records.slice(start, start + CHUNK_ROWS);
-        const cols: DuckDBValue[][] = [[], [], [], [], [], []];
-        for (const r of slice) {
-          hasher.update(r);
-          recordBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 24;
-          cols[0]!.push(r.offset);
-          cols[1]!.push(r.timestamp);
-          cols[2]!.push(r.timestampType);
-          cols[3]!.push(r.key === null ? null : blobValue(r.key));
-          cols[4]!.push(r.value === null ? null : blobValue(r.value));
-          cols[5]!.push(
-            listValue(
-              r.headers.map((h) =>
-                structValue({ key: h.key, value: h.value === null ? null : blobValue(h.value) }),
+      const previous = this.appendQueue;
+      let appended!: () => void;
+      this.appendQueue = new Promise<void>((resolve) => (appended = resolve));
+      await previous;
+      try {
+        let sinceFlushRows = 0;
+        let sinceFlushBytes = 0;
+        for (let start = 0; start < records.length; ) {
+          let end = start;
+          let bytes = 0;
+          while (end < records.length && end - start < CHUNK_ROWS && bytes < CHUNK_BYTES) {
+            const r = records[end] as ArchiveRecord;
+            bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 24;
+            end++;
+          }
+          const slice = records.slice(start, end);
+          start = end;
+          const cols: DuckDBValue[][] = [[], [], [], [], [], []];
+          for (const r of slice) {
+            hasher.update(r);
+            cols[0]!.push(r.offset);
+            cols[1]!.push(r.timestamp);
+            cols[2]!.push(r.timestampType);
+            cols[3]!.push(r.key === null ? null : blobValue(r.key));
+            cols[4]!.push(r.value === null ? null : blobValue(r.value));
+            cols[5]!.push(
+              listValue(
+                r.headers.map((h) =>
+                  structValue({ key: h.key, value: h.value === null ? null : blobValue(h.value) }),
+                ),
               ),
-            ),
-          );
+            );
+          }
+          recordBytes += bytes;
+          const chunk = DuckDBDataChunk.create(types, slice.length);
+          chunk.setColumns(cols);
+          appender.appendDataChunk(chunk);
+          sinceFlushRows += slice.length;
+          sinceFlushBytes += bytes;
+          if (sinceFlushRows >= FLUSH_ROWS || sinceFlushBytes >= FLUSH_BYTES) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            appender.flushSync();
+            sinceFlushRows = 0;
+            sinceFlushBytes = 0;
+          }
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        const chunk = DuckDBDataChunk.create(types, slice.length);
-        chunk.setColumns(cols);
-        appender.appendDataChunk(chunk);
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        appender.closeSync();
+      } finally {
+        appended();
       }
-      appender.closeSync();
       const meta: SegmentMeta = {
         ...facts,
         formatVersion: FORMAT_VERSION,

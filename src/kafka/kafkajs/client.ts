@@ -84,8 +84,9 @@ class KafkajsConsumer implements GroupConsumer {
       groupId: this.groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      maxBytesPerPartition: 8 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
+      // Bounded fetches: kafkajs decodes a whole fetch response synchronously on the event loop.
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
       sessionTimeout: this.sessionTimeoutMs,
       rebalanceTimeout: 60_000,
       heartbeatInterval: Math.max(100, Math.min(3_000, Math.floor(this.sessionTimeoutMs / 3))),
