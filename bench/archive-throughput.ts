@@ -1,0 +1,582 @@
+/**
+ * Archive throughput: produce M records to a fresh topic, then in the same run measure
+ *   (a) baseline: a bare kafkajs consumer (eachBatch, no processing, the product's fetch sizes)
+ *       reading the whole topic in a new group (bench/lib/baseline-consumer.ts, own process);
+ *   (b) the product as shipped: `node bin/kafka-archive.js run --topics T --group G` until the
+ *       sealed segments on the hot tier cover every partition's high-water mark;
+ *   (c) the product in-process (bench/lib/archiver-inproc.ts, own process): same Archiver, with
+ *       observers that also give the time at which every record was consumed, per-seal times,
+ *       and the archiver's event-loop block.
+ * Each consumer starts from the beginning in its own new group; the topic is read from the
+ * broker's page cache by all of them (it was just produced). Afterwards every product archive is
+ * checked with DuckDB over the hot directory (every offset of every partition exactly once).
+ *
+ *   npx tsx bench/archive-throughput.ts [--brokers 127.0.0.1:43419] [--records 500000]
+ *     [--value-bytes 1024] [--partitions 8] [--compression lz4|none] [--runs baseline,cli,inproc]
+ *     [--segment-bytes 16MiB] [--flush-ms 3000] [--keep]
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, readdir, stat } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import type * as KafkaJS from 'kafkajs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { RecordGenerator, payloadBytes } from './lib/records.js';
+import { encodeHwm, loadKafkajs, newKafka, procStats } from './lib/kafka.js';
+import type { LoopStats } from './lib/monitor.js';
+import { fmt, intFlag, MB, MiB, parseFlags, sleep, table } from './lib/util.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = resolve(dirname(SELF), '..');
+
+const flags = parseFlags(process.argv.slice(2), {
+  brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:43419',
+  records: '500000',
+  'value-bytes': '1024',
+  partitions: '8',
+  compression: 'lz4',
+  runs: 'baseline,cli,inproc',
+  'segment-bytes': String(16 * MiB),
+  'flush-ms': '3000',
+  'timeout-s': '1200',
+  topic: '',
+  'product-root': '',
+  json: '',
+  keep: false,
+});
+const brokers = String(flags.brokers).split(',');
+const M = intFlag(flags, 'records');
+const valueBytes = intFlag(flags, 'value-bytes');
+const partitions = intFlag(flags, 'partitions');
+const compression = String(flags.compression);
+if (compression !== 'lz4' && compression !== 'none') throw new Error('--compression lz4|none');
+const runs = String(flags.runs).split(',');
+const segmentBytes = intFlag(flags, 'segment-bytes');
+const flushMs = intFlag(flags, 'flush-ms');
+const timeoutMs = intFlag(flags, 'timeout-s') * 1000;
+const tag = randomBytes(4).toString('hex');
+const topic = String(flags.topic) || `bench-archive-${tag}`;
+/** The product checkout to run (its bin/, dist/ and src/); default: this repository. */
+const productRoot = resolve(String(flags['product-root']) || ROOT);
+const TSX = import.meta.resolve('tsx');
+
+const kafkajs = loadKafkajs();
+const kafka = newKafka(kafkajs, brokers, `bench-orchestrator-${tag}`);
+const admin = kafka.admin();
+await admin.connect();
+
+// ---- produce ----------------------------------------------------------------------------------
+
+async function produce(): Promise<{ ms: number; payload: number }> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: [
+          { name: 'compression.type', value: compression === 'lz4' ? 'lz4' : 'producer' },
+          { name: 'retention.ms', value: '-1' },
+        ],
+      },
+    ],
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+  await producer.connect();
+  const gen = new RecordGenerator({ valueBytes, seed: 7 });
+  const batch = 1000;
+  const inFlight = new Set<Promise<unknown>>();
+  let payload = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < M; i += batch) {
+    const messages: KafkaJS.Message[] = [];
+    for (let j = i; j < Math.min(M, i + batch); j++) {
+      const r = gen.next(BigInt(j));
+      payload += payloadBytes(r);
+      const headers: KafkaJS.IHeaders = {};
+      for (const h of r.headers) headers[h.key] = h.value ?? undefined;
+      messages.push({
+        key: r.key,
+        value: r.value,
+        headers,
+        partition: j % partitions,
+        timestamp: String(r.timestamp),
+      });
+    }
+    const p = producer.send({
+      topic,
+      acks: 1,
+      compression:
+        compression === 'lz4' ? kafkajs.CompressionTypes.LZ4 : kafkajs.CompressionTypes.None,
+      messages,
+    });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+    if (inFlight.size >= 8) await Promise.race(inFlight);
+    if (i > 0 && i % 100_000 === 0) console.log(`  produced ${i.toLocaleString('en-US')}`);
+  }
+  await Promise.all(inFlight);
+  const ms = performance.now() - t0;
+  await producer.disconnect();
+  return { ms, payload };
+}
+
+// ---- machine ----------------------------------------------------------------------------------
+
+/** /proc/stat: busy and total jiffies of the whole machine (Linux), to see outside load. */
+async function machineCpu(): Promise<{ busy: number; total: number } | null> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] as string;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** The pid of the process listening on the broker's port (the local broker), if visible. */
+function brokerPid(): number | null {
+  const port = brokers[0]?.split(':')[1];
+  try {
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`]).toString();
+    const m = /pid=(\d+)/.exec(out);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- runs -------------------------------------------------------------------------------------
+
+interface RunResult {
+  name: string;
+  totalMs: number;
+  firstFetchMs: number;
+  fromFirstFetchMs: number;
+  consumedMs?: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  loop?: LoopStats;
+  segments?: number;
+  segmentBytes?: number;
+  sealMsMedian?: number;
+  sealMsMax?: number;
+  verified?: string;
+  /** Whole machine CPU busy during the run, % of all cores; broker CPU seconds. */
+  machineBusyPct?: number;
+  brokerCpuSeconds?: number;
+}
+
+function runChild(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX, script, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.length > 1e6) err = err.slice(-5e5);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{')) resolvePromise(line);
+      else reject(new Error(`${script} exited ${code}: ${err.slice(-3000)}`));
+    });
+  });
+}
+
+function archiverEnv(hotDir: string, group: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAFKA_ARCHIVE_KAFKA__BROKERS: brokers.join(','),
+    KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: hotDir,
+    KAFKA_ARCHIVE_ARCHIVER__GROUP_ID: group,
+    KAFKA_ARCHIVE_ARCHIVER__TOPICS: topic,
+    KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_BYTES: String(segmentBytes),
+    KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS: String(flushMs),
+    KAFKA_ARCHIVE_LOG__LEVEL: 'info',
+    KAFKA_ARCHIVE_LOG__PRETTY: 'false',
+  };
+}
+
+const SEGMENT_NAME = /^(\d{20})-(\d{20})\.parquet$/;
+
+/** Highest archived offset of a partition in a hot directory, from the segment file names. */
+async function hotHighWatermark(hotDir: string, partition: number): Promise<bigint | null> {
+  let max: bigint | null = null;
+  let names: string[] = [];
+  try {
+    names = await readdir(join(hotDir, `topic=${topic}`, `partition=${partition}`));
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    const m = SEGMENT_NAME.exec(name);
+    if (m !== null && (max === null || BigInt(m[2] as string) > max)) max = BigInt(m[2] as string);
+  }
+  return max;
+}
+
+/** Every partition complete, each offset once: checked with DuckDB over the hot directory. */
+async function verifyArchive(hotDir: string, hwm: Map<number, number>): Promise<string> {
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  try {
+    const glob = join(hotDir, `topic=${topic}`, '*', '*.parquet').replace(/'/g, "''");
+    const res = await con.runAndReadAll(
+      `SELECT partition, count(*), count(DISTINCT "offset"), min("offset"), max("offset")
+       FROM read_parquet('${glob}', hive_partitioning = true) GROUP BY partition ORDER BY partition`,
+    );
+    const got = new Map(res.getRows().map((r) => [Number(r[0]), r.slice(1).map(Number)]));
+    const problems: string[] = [];
+    let records = 0;
+    for (const [p, h] of hwm) {
+      const g = got.get(p);
+      if (g === undefined) {
+        problems.push(`partition ${p} missing`);
+        continue;
+      }
+      const [count, distinct, min, max] = g as number[];
+      records += count as number;
+      if (count !== h || distinct !== h || min !== 0 || max !== h - 1) {
+        problems.push(
+          `partition ${p}: ${count} rows, ${distinct} distinct, ${min}-${max}; expected ${h} rows 0-${h - 1}`,
+        );
+      }
+    }
+    return problems.length === 0
+      ? `ok (${records} records, every offset once)`
+      : problems.join('; ');
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}
+
+async function dirBytes(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith('.parquet')) {
+      files++;
+      bytes += (await stat(join(e.parentPath, e.name))).size;
+    }
+  }
+  return { files, bytes };
+}
+
+async function runBaseline(hwm: Map<number, number>): Promise<RunResult> {
+  const line = await runChild(
+    join(ROOT, 'bench/lib/baseline-consumer.ts'),
+    [
+      '--brokers',
+      brokers.join(','),
+      '--topic',
+      topic,
+      '--group',
+      `bench-baseline-${tag}`,
+      '--hwm',
+      encodeHwm(hwm),
+    ],
+    process.env,
+  );
+  const r = JSON.parse(line) as RunResult & { records: number };
+  if (r.records !== M) throw new Error(`baseline consumed ${r.records} records, expected ${M}`);
+  return { ...r, name: 'baseline: bare kafkajs eachBatch' };
+}
+
+function ensureBuilt(root: string): void {
+  const newest = (dir: string): number => {
+    let t = 0;
+    const walk = (d: string) => {
+      for (const name of execFileSync('ls', ['-1', d]).toString().split('\n').filter(Boolean)) {
+        const p = join(d, name);
+        const s = execFileSync('stat', ['-c', '%Y %F', p]).toString().trim().split(' ');
+        if (s[1] === 'directory') walk(p);
+        else t = Math.max(t, Number(s[0]));
+      }
+    };
+    walk(dir);
+    return t;
+  };
+  let distTime = 0;
+  try {
+    distTime = Number(
+      execFileSync('stat', ['-c', '%Y', join(root, 'dist/cli/main.js')]).toString(),
+    );
+  } catch {
+    distTime = 0;
+  }
+  if (distTime < newest(join(root, 'src'))) {
+    console.log(`${root}/dist is missing or older than its src/: npm run build`);
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  }
+}
+
+async function runCli(hwm: Map<number, number>, hotDir: string): Promise<RunResult> {
+  ensureBuilt(productRoot);
+  const t0 = performance.now();
+  const wall0 = Date.now();
+  // cwd: the run's scratch directory, so any other relative default path of the product's
+  // configuration (catalog, cold tier) lands there too.
+  const child = spawn(
+    process.execPath,
+    [
+      join(productRoot, 'bin/kafka-archive.js'),
+      'run',
+      '--topics',
+      topic,
+      '--group',
+      `bench-cli-${tag}`,
+    ],
+    {
+      cwd: dirname(hotDir),
+      env: archiverEnv(hotDir, `bench-cli-${tag}`),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let firstResumeWall = 0;
+  const seals: number[] = [];
+  const errors: string[] = [];
+  let buf = '';
+  child.stderr.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        const e = JSON.parse(line) as { msg?: string; time?: string; ms?: number; level?: number };
+        if (e.msg === 'partition resumed' && firstResumeWall === 0 && e.time) {
+          firstResumeWall = Date.parse(e.time);
+        }
+        if (e.msg === 'segment sealed' && typeof e.ms === 'number') seals.push(e.ms);
+        if ((e.level ?? 0) >= 50) errors.push(line);
+      } catch {
+        errors.push(line);
+      }
+    }
+  });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const deadline = Date.now() + timeoutMs;
+  let tEnd = 0;
+  for (;;) {
+    let all = true;
+    for (const [p, h] of hwm) {
+      const last = await hotHighWatermark(hotDir, p);
+      if (last === null || last < BigInt(h - 1)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) {
+      tEnd = performance.now();
+      break;
+    }
+    if (exited) throw new Error(`kafka-archive run exited early: ${errors.slice(-5).join('\n')}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('timed out waiting for the archive');
+    }
+    await sleep(100);
+  }
+  const ps = await procStats(child.pid as number);
+  const closed = new Promise<void>((r) => child.on('close', () => r()));
+  child.kill('SIGTERM');
+  await closed;
+  const sorted = [...seals].sort((a, b) => a - b);
+  const { files, bytes } = await dirBytes(hotDir);
+  if (errors.length > 0) console.log(`kafka-archive run logged errors:\n${errors.join('\n')}`);
+  const firstFetchMs = firstResumeWall > 0 ? firstResumeWall - wall0 : NaN;
+  return {
+    name: 'product: kafka-archive run (CLI)',
+    totalMs: tEnd - t0,
+    firstFetchMs,
+    fromFirstFetchMs: tEnd - t0 - firstFetchMs,
+    cpuSeconds: ps?.cpuSeconds ?? NaN,
+    peakRssBytes: ps?.peakRssBytes ?? NaN,
+    segments: files,
+    segmentBytes: bytes,
+    sealMsMedian: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    sealMsMax: sorted[sorted.length - 1] ?? 0,
+  };
+}
+
+async function runInproc(hwm: Map<number, number>, hotDir: string): Promise<RunResult> {
+  const line = await runChild(
+    join(ROOT, 'bench/lib/archiver-inproc.ts'),
+    ['--hwm', encodeHwm(hwm), '--product-root', productRoot],
+    archiverEnv(hotDir, `bench-inproc-${tag}`),
+  );
+  const r = JSON.parse(line) as RunResult & { recordsArchived: number };
+  return { ...r, name: 'product: Archiver in-process' };
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+const loadNote = () =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
+const work = await mkdtemp(join(tmpdir(), 'kafka-archive-bench-'));
+console.log(
+  `node ${process.version}, ${availableParallelism()} CPUs, ${new Date().toISOString()}, ${loadNote()}`,
+);
+console.log(
+  `topic ${topic}: ${M.toLocaleString('en-US')} records of ${valueBytes} B values, ${partitions} partitions, ${compression}; brokers ${brokers.join(',')}`,
+);
+const rev = (args: string[]) => {
+  try {
+    return execFileSync('git', args, { cwd: productRoot, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return '?';
+  }
+};
+const head = rev(['rev-parse', '--short', 'HEAD']);
+const dirty = head !== '?' && rev(['status', '--porcelain', '--', 'src']) !== '';
+console.log(
+  `product: ${productRoot}${head === '?' ? '' : ` at ${head}`}${dirty ? ' (src/ has uncommitted changes)' : ''}`,
+);
+const produced = await produce();
+const offsets = await admin.fetchTopicOffsets(topic);
+const hwm = new Map<number, number>(offsets.map((o) => [o.partition, Number(o.high)]));
+const total = [...hwm.values()].reduce((a, b) => a + b, 0);
+if (total !== M) throw new Error(`topic holds ${total} records, expected ${M}`);
+const payloadMB = produced.payload / MB;
+console.log(
+  `produced ${fmt(payloadMB, 1)} MB payload in ${fmt(produced.ms / 1000, 1)} s (${fmt(M / (produced.ms / 1000), 0)} records/s); high-water marks ${encodeHwm(hwm)}`,
+);
+
+const results: RunResult[] = [];
+try {
+  for (const run of runs) {
+    console.log(`running ${run}... (${loadNote()})`);
+    const cpuBefore = await machineCpu();
+    const bpid = brokerPid();
+    const brokerBefore = bpid === null ? null : await procStats(bpid);
+    if (run === 'baseline') results.push(await runBaseline(hwm));
+    else if (run === 'cli' || run === 'inproc') {
+      const hot = join(work, run, 'hot');
+      await mkdir(join(work, run), { recursive: true });
+      const r = run === 'cli' ? await runCli(hwm, hot) : await runInproc(hwm, hot);
+      r.verified = await verifyArchive(hot, hwm);
+      if (r.segmentBytes === undefined || run === 'inproc') {
+        const d = await dirBytes(hot);
+        r.segments = d.files;
+        r.segmentBytes = d.bytes;
+      }
+      results.push(r);
+      await rm(join(work, run), { recursive: true, force: true });
+    } else throw new Error(`unknown run ${run}`);
+    const r = results[results.length - 1] as RunResult;
+    const cpuAfter = await machineCpu();
+    if (cpuBefore && cpuAfter) {
+      r.machineBusyPct =
+        (100 * (cpuAfter.busy - cpuBefore.busy)) / (cpuAfter.total - cpuBefore.total);
+    }
+    const brokerAfter = bpid === null ? null : await procStats(bpid);
+    if (brokerBefore && brokerAfter) {
+      r.brokerCpuSeconds = brokerAfter.cpuSeconds - brokerBefore.cpuSeconds;
+    }
+    console.log(
+      `  ${fmt(r.totalMs / 1000, 1)} s total, ${fmt(r.fromFirstFetchMs / 1000, 1)} s from the first fetch${r.verified ? `; archive ${r.verified}` : ''}`,
+    );
+  }
+} finally {
+  if (!flags.keep) await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+  await rm(work, { recursive: true, force: true });
+}
+
+const base = results.find((r) => r.name.startsWith('baseline'));
+const rows = results.map((r) => {
+  const s = r.fromFirstFetchMs / 1000;
+  const baseRate = base ? M / (base.fromFirstFetchMs / 1000) : NaN;
+  const baseTotalRate = base ? M / (base.totalMs / 1000) : NaN;
+  return [
+    r.name,
+    fmt(r.totalMs / 1000, 1),
+    fmt(M / (r.totalMs / 1000), 0),
+    fmt(payloadMB / (r.totalMs / 1000), 1),
+    base ? `${fmt(M / (r.totalMs / 1000) / baseTotalRate, 2)}x` : '-',
+    fmt(s, 1),
+    fmt(M / s, 0),
+    fmt(payloadMB / s, 1),
+    base ? `${fmt(M / s / baseRate, 2)}x` : '-',
+    fmt(r.cpuSeconds, 1),
+    r.brokerCpuSeconds === undefined ? '?' : fmt(r.brokerCpuSeconds, 1),
+    r.machineBusyPct === undefined ? '?' : fmt(r.machineBusyPct, 0),
+    fmt(r.peakRssBytes / MB, 0),
+  ];
+});
+console.log(
+  `\n${M.toLocaleString('en-US')} records, ${fmt(payloadMB, 1)} MB payload (key + value + headers), ${partitions} partitions, ${compression}\n`,
+);
+console.log(
+  table(
+    [
+      'run',
+      'total s',
+      'records/s',
+      'MB/s',
+      'vs baseline',
+      'from 1st fetch s',
+      'records/s',
+      'MB/s',
+      'vs baseline',
+      'CPU s',
+      'broker CPU s',
+      'machine busy %',
+      'peak RSS MB',
+    ],
+    rows,
+  ),
+);
+console.log('\nproduct details:');
+for (const r of results.filter((x) => x.segments !== undefined)) {
+  console.log(
+    `- ${r.name}: ${r.segments} segments, ${fmt((r.segmentBytes ?? 0) / MB, 1)} MB on disk (${fmt(produced.payload / (r.segmentBytes ?? 1), 2)}x smaller than the payload), ` +
+      `seal time median ${fmt(r.sealMsMedian ?? 0, 0)} ms / max ${fmt(r.sealMsMax ?? 0, 0)} ms` +
+      (r.consumedMs !== undefined
+        ? `; all records consumed at ${fmt(r.consumedMs / 1000, 1)} s (${fmt(M / ((r.consumedMs - r.firstFetchMs) / 1000), 0)} records/s from the first fetch)`
+        : '') +
+      (r.loop
+        ? `; event loop: max block ${fmt(r.loop.maxBlockMs, 0)} ms (at ${fmt(r.loop.maxBlockAtMs / 1000, 1)} s), p99 ${fmt(r.loop.histP99Ms, 0)} ms, ${r.loop.blocksOver100ms} blocks > 100 ms`
+        : '') +
+      `; first fetch after ${fmt(r.firstFetchMs / 1000, 1)} s; archive check: ${r.verified}`,
+  );
+}
+if (base) {
+  console.log(
+    `- baseline: first fetch after ${fmt(base.firstFetchMs / 1000, 1)} s; event loop max block ${fmt(base.loop?.maxBlockMs ?? 0, 0)} ms`,
+  );
+}
+console.log(`\n${loadNote()}`);
+if (flags.json !== '') {
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(
+    String(flags.json),
+    JSON.stringify(
+      { topic, records: M, valueBytes, partitions, compression, produced, results },
+      null,
+      2,
+    ),
+  );
+}
+process.exit(results.every((r) => r.verified === undefined || r.verified.startsWith('ok')) ? 0 : 1);
