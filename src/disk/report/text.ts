@@ -1,4 +1,4 @@
-import { textTable as table } from './format.js';
+import { table } from '../../util/table.js';
 import { formatBytes } from '../../config/units.js';
 import type { LogDirHeadroom, ScenarioHeadroom } from './logdir-state.js';
 import { forecastDays, formatDays, type DiskReport } from './collect.js';

@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { reportJson as toJson } from './format.js';
+import { toJson } from '../../util/json.js';
 import type { DiskReport } from './collect.js';
 import { renderDiskReportHtml } from './html.js';
 
