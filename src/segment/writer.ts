@@ -97,7 +97,7 @@ export class SegmentWriter {
       try {
         let sinceFlushRows = 0;
         let sinceFlushBytes = 0;
-        for (let start = 0; start < records.length; ) {
+        for (let start = 0; start < records.length;) {
           let end = start;
           let bytes = 0;
           while (end < records.length && end - start < CHUNK_ROWS && bytes < CHUNK_BYTES) {
