@@ -106,6 +106,9 @@ auto.create.topics.enable=false
 delete.topic.enable=true
 log.cleaner.backoff.ms=1000
 log.retention.check.interval.ms=5000
+# Tests and the demo produce records with historic timestamps (an archive's normal input); with
+# time-based retention on, the broker would delete them within seconds of being written.
+log.retention.ms=-1
 message.max.bytes=4194304
 replica.fetch.max.bytes=4194304
 PROPS
