@@ -81,11 +81,8 @@ export async function createArchiver(config: Config, log: Logger): Promise<Archi
     index: {
       async highWatermark(topic: string, partition: number) {
         const hot = await index.highWatermark(topic, partition);
-        let max = hot;
-        for (const e of cat?.segments(topic, partition).all() ?? []) {
-          if (max === null || e.lastOffset > max) max = e.lastOffset;
-        }
-        return max;
+        const catalogued = cat?.segments(topic, partition).highWatermark() ?? null;
+        return hot === null || (catalogued !== null && catalogued > hot) ? catalogued : hot;
       },
     },
     log: log.child({ component: 'archiver' }),

@@ -1,24 +1,17 @@
 import type { SegmentMeta } from '../segment/index.js';
 
-/** One segment as the catalog knows it: its footer facts plus where copies of it live. */
-export interface CatalogEntry {
-  topic: string;
-  partition: number;
-  firstOffset: bigint;
-  lastOffset: bigint;
-  rangeStart: bigint;
-  rangeEnd: bigint;
-  minTimestamp: bigint;
-  maxTimestamp: bigint;
-  recordCount: number;
+/**
+ * One segment as the catalog knows it: its footer facts (SegmentMeta without the writer's
+ * format details) plus its file size and where copies of it live.
+ */
+export type CatalogEntry = Omit<SegmentMeta, 'formatVersion' | 'writerVersion' | 'compression'> & {
   /** File size of the segment in bytes. */
   bytes: number;
-  sha256: string;
   /** A verified copy is on the local hot tier. */
   hot: boolean;
   /** A verified copy is in the object store (cold tier). */
   cold: boolean;
-}
+};
 
 export type Tier = 'hot' | 'cold';
 

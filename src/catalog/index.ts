@@ -14,6 +14,8 @@ export {
   lookupTime,
   matchArchivedTopics,
   readRecords,
+  requireDataAtTime,
+  topicSpecMatcher,
 } from './query.js';
 export type {
   OffsetRange,

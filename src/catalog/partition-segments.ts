@@ -93,6 +93,12 @@ export class PartitionSegments {
     return { maxLast: this.maxLast, maxTime: this.maxTime };
   }
 
+  /** The highest archived offset, or null when there is no segment. */
+  highWatermark(): bigint | null {
+    const { maxLast } = this.prefix();
+    return maxLast[maxLast.length - 1] ?? null;
+  }
+
   /**
    * Segments holding offsets >= `offset`, in offset order, starting with the earliest that can
    * contain it.

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ArchiveError, ErrorCodes } from '../errors.js';
+import { isoTime } from '../util/json.js';
 import {
   localFileBuffer,
   openSegment,
@@ -64,17 +65,25 @@ export interface PartitionOffsets {
   tiers: Tier[];
 }
 
+/**
+ * A topic name given by a user: matches the topic of that name, and topics whose whole name
+ * matches it as a regular expression (a spec that is not a valid expression is a name only).
+ */
+export function topicSpecMatcher(spec: string): (topic: string) => boolean {
+  let re: RegExp | null;
+  try {
+    re = new RegExp(`^(?:${spec})$`);
+  } catch {
+    re = null;
+  }
+  return (topic) => topic === spec || (re?.test(topic) ?? false);
+}
+
 /** Topics in the catalog whose name equals `spec` or fully matches it as a regular expression. */
 export function matchArchivedTopics(catalog: Catalog, spec: string): string[] {
   const topics = catalog.topics();
   if (topics.includes(spec)) return [spec];
-  let re: RegExp;
-  try {
-    re = new RegExp(`^(?:${spec})$`);
-  } catch {
-    re = /$^/;
-  }
-  const matched = topics.filter((t) => re.test(t));
+  const matched = topics.filter(topicSpecMatcher(spec));
   if (matched.length === 0) {
     const list = topics.slice(0, 20).join(', ') + (topics.length > 20 ? ', ...' : '');
     throw new ArchiveError(
@@ -194,6 +203,20 @@ export interface TimeLookup {
   tiers: Tier[];
   /** When offset is null: the latest archived time of the partition. */
   latestTimestamp: bigint;
+}
+
+/**
+ * For callers that need an answer: throws ARCHIVE_NO_DATA_AT_TIME, naming the latest archived
+ * time, when no partition has a record at or after `ts`.
+ */
+export function requireDataAtTime(rows: readonly TimeLookup[], topic: string, ts: bigint): void {
+  if (rows.some((r) => r.offset !== null)) return;
+  const latest = rows.reduce((a, r) => (r.latestTimestamp > a ? r.latestTimestamp : a), -1n);
+  throw new ArchiveError(
+    ErrorCodes.ARCHIVE_NO_DATA_AT_TIME,
+    `no archived record of ${topic} has a timestamp at or after ${isoTime(ts)}; the latest archived time is ${isoTime(latest)}`,
+    { userFacing: true },
+  );
 }
 
 /** Per partition, the first archived offset with timestamp >= `ts` (Kafka ListOffsets by time). */

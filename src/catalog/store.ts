@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ArchiveError, ErrorCodes } from '../errors.js';
+import { fsyncDir, pidAlive } from '../util/fs.js';
 import { pack, unpack, type CatalogEntry, type PackedEntry } from './entry.js';
 import { PartitionSegments } from './partition-segments.js';
 
@@ -336,23 +337,7 @@ export class Catalog {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function acquireLock(dir: string): Promise<void> {
   const path = join(dir, LOCK);
@@ -369,7 +354,7 @@ async function acquireLock(dir: string): Promise<void> {
     const holder = (await readFile(path, 'utf8').catch(() => '')).trim();
     const [pidText, host] = holder.split('@');
     const pid = Number(pidText);
-    if (holder === '' || (host === hostname() && Number.isInteger(pid) && !alive(pid))) {
+    if (holder === '' || (host === hostname() && Number.isInteger(pid) && !pidAlive(pid))) {
       // A writer that died (kill -9) leaves its lock behind: take it over.
       await unlink(path).catch(() => undefined);
       continue;

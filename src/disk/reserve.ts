@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { ArchiveError, ErrorCodes, errnoCode } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { formatBytes } from '../config/index.js';
+import { fsyncDir, pidAlive } from '../util/fs.js';
 import { allocatedBytes, measureFilesystem } from './fs-stats.js';
 
 /**
@@ -119,14 +120,6 @@ export async function reserveStatus(spec: ReserveSpec): Promise<ReserveStatus> {
   };
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 export type AllocationMethod = 'fallocate' | 'write';
 
@@ -274,14 +267,6 @@ export interface RearmOptions {
   log?: Logger;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Re-create missing (or hollow) reserves, lowest n first, each only if the space available after

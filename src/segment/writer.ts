@@ -12,6 +12,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { ArchiveError, ErrorCodes, errnoCode } from '../errors.js';
+import { fsyncDir } from '../util/fs.js';
 import { ContentHasher } from './checksum.js';
 import { FORMAT_VERSION, toKv, type SegmentCompression, type SegmentMeta } from './meta.js';
 import type { ArchiveRecord } from './record.js';
@@ -168,12 +169,7 @@ export class SegmentWriter {
         await fh.close();
       }
       await rename(tmp, finalPath);
-      const dh = await open(dir, 'r');
-      try {
-        await dh.sync();
-      } finally {
-        await dh.close();
-      }
+      await fsyncDir(dir);
       return { meta, bytes: (await stat(finalPath)).size };
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);

@@ -4,6 +4,7 @@ import {
   lookupTime,
   matchArchivedTopics,
   readRecords,
+  requireDataAtTime,
   type Catalog,
   type SegmentSource,
 } from '../catalog/index.js';
@@ -13,7 +14,7 @@ import type { Logger } from '../log/index.js';
 import { httpError, type ErrorBody } from './errors.js';
 import { readiness, type ArchiverView } from './health.js';
 import { recordJson } from '../segment/index.js';
-import { isoTime, toJson } from '../util/json.js';
+import { toJson } from '../util/json.js';
 import type { Metrics } from './metrics.js';
 import { parseLookupQuery, parseOffsetsQuery, parseReadQuery } from './params.js';
 
@@ -150,14 +151,7 @@ export function createRoutes(
       const catalog = requireCatalog(ctx.catalog);
       requireExactTopic(catalog, topic);
       const rows = await lookupTime(catalog, ctx.source, topic, time);
-      if (rows.every((r) => r.offset === null)) {
-        const latest = rows.reduce((a, r) => (r.latestTimestamp > a ? r.latestTimestamp : a), -1n);
-        throw new ArchiveError(
-          ErrorCodes.ARCHIVE_NO_DATA_AT_TIME,
-          `no archived record of ${topic} has a timestamp at or after ${isoTime(time)}; the latest archived time is ${isoTime(latest)}`,
-          { userFacing: true },
-        );
-      }
+      requireDataAtTime(rows, topic, time);
       send(res, 200, `${toJson(rows)}\n`);
     },
 

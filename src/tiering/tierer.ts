@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Catalog, CatalogEntry } from '../catalog/index.js';
-import { entryFromMeta, forEachLimit } from '../catalog/index.js';
+import { entryFromMeta, forEachLimit, topicSpecMatcher } from '../catalog/index.js';
 import type { TieringConfig } from '../config/index.js';
 import { ArchiveError, describeError, ErrorCodes, isArchiveError } from '../errors.js';
 import type { TopicInfo } from '../kafka/index.js';
@@ -11,6 +11,7 @@ import type { Logger } from '../log/index.js';
 import { openSegment, parseSegmentFileName } from '../segment/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
+import { fsyncDir } from '../util/fs.js';
 import { objectBuffer, objectKey } from './sources.js';
 
 export interface TiererDeps {
@@ -80,14 +81,6 @@ async function hashObject(store: ObjectStore, key: string, size: number): Promis
   return h.digest('hex');
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /**
  * Moves sealed segments to the object store, safely:
@@ -119,11 +112,7 @@ export class Tierer {
     const now = BigInt(filter.now ?? Date.now());
     const minAge = BigInt(filter.olderThanMs ?? config.minAgeMs);
     let topics = catalog.topics();
-    if (filter.topic !== undefined) {
-      const spec = filter.topic;
-      const re = new RegExp(`^(?:${spec})$`);
-      topics = topics.filter((t) => t === spec || re.test(t));
-    }
+    if (filter.topic !== undefined) topics = topics.filter(topicSpecMatcher(filter.topic));
     const out: CatalogEntry[] = [];
     for (const topic of topics) {
       for (const p of catalog.partitions(topic)) {

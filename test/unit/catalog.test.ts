@@ -44,6 +44,8 @@ describe('PartitionSegments lookups', () => {
     expect(p.findByOffset(180n)?.firstOffset).toBe(100n);
     expect(p.findByOffset(260n)?.firstOffset).toBe(200n);
     expect(p.findByOffset(300n)).toBeUndefined();
+    expect(p.highWatermark()).toBe(299n);
+    expect(new PartitionSegments().highWatermark()).toBeNull();
     expect([...p.from(180n)].map((e) => e.firstOffset)).toEqual([100n, 150n, 200n]);
     // First segment in offset order whose max time reaches T.
     expect(p.findByTime(0n)?.firstOffset).toBe(0n);

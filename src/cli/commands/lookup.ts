@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ArchiveError, ErrorCodes, lookupTime } from '../../index.js';
+import { lookupTime, requireDataAtTime } from '../../index.js';
 import { openArchive } from '../archive-access.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -23,14 +23,7 @@ export function registerLookup(program: Command, setExit: (code: number) => void
       const ts = parseTimeArg('--time', opts.time);
       const { catalog, source } = await openArchive(ctx);
       const rows = await lookupTime(catalog, source, topic, ts);
-      if (rows.every((r) => r.offset === null)) {
-        const latest = rows.reduce((a, r) => (r.latestTimestamp > a ? r.latestTimestamp : a), -1n);
-        throw new ArchiveError(
-          ErrorCodes.ARCHIVE_NO_DATA_AT_TIME,
-          `no archived record of ${topic} has a timestamp at or after ${isoTime(ts)}; the latest archived time is ${isoTime(latest)}`,
-          { userFacing: true },
-        );
-      }
+      requireDataAtTime(rows, topic, ts);
       if (ctx.json) ctx.out(toJson(rows));
       else {
         ctx.out(
