@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, statfsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -12,18 +11,10 @@ import {
 } from '../../src/index.js';
 import { archivedFromHot, readWithDuckDB, waitFor } from '../helpers/archive.js';
 import { spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: 'silent' });
-
-function mountTmpfs(dir: string, size: string): string | null {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return null;
-  } catch (err) {
-    return (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
-  }
-}
 
 const mountDir = mkdtempSync(join(tmpdir(), 'ka-tmpfs-'));
 const refused = mountTmpfs(mountDir, '24m');
@@ -33,7 +24,7 @@ if (refused !== null)
 let proc: ArchiverProcess | null = null;
 afterAll(async () => {
   if (proc !== null) await stopProcess(proc, 'SIGKILL');
-  if (refused === null) execFileSync('umount', ['-l', mountDir]);
+  if (refused === null) unmountTmpfs(mountDir);
   for (const d of [mountDir, `${mountDir}-catalog`, `${mountDir}-cold`])
     rmSync(d, { recursive: true, force: true });
 });

@@ -2,11 +2,9 @@
 // then offsets / lookup / read (library and CLI) agree with what was produced; deleting the
 // catalog and rebuilding it from the segments gives identical answers; a corrupt segment is
 // quarantined and reported.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
   archivedOffsets,
@@ -22,9 +20,8 @@ import {
   type ProduceRecord,
 } from '../../src/index.js';
 import { waitFor } from '../helpers/archive.js';
+import { cliBuilt } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '../../bin/kafka-archive.js');
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: 'silent' });
 const root = mkdtempSync(join(tmpdir(), 'ka-catalog-it-'));
@@ -45,18 +42,7 @@ const env = {
   KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_RECORDS: '37',
 };
 
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env, KAFKA_ARCHIVE_LOG__LEVEL: 'warn' },
-      maxBuffer: 64 << 20,
-    });
-    return { ...r, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const cli = (args: string[]) => cliBuilt(args, { ...env, KAFKA_ARCHIVE_LOG__LEVEL: 'warn' });
 
 describe(`catalog and query on Kafka ${kafkaInfo.version}`, () => {
   // Per partition, records in offset order as produced: 3 partitions x 100 records, timestamps

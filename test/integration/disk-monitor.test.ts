@@ -3,7 +3,6 @@
 // flood -> consumption paused, exactly one reserve released, one alert; back below low ->
 // consumption resumed, reserves re-armed. Nothing unsafe is deleted, nothing is lost, the
 // process never exits.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,23 +20,20 @@ import {
 } from '../../src/index.js';
 import { waitFor } from '../helpers/archive.js';
 import { spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: 'silent' });
 const mountDir = mkdtempSync(join(tmpdir(), 'ka-monitor-'));
 const outside = mkdtempSync(join(tmpdir(), 'ka-monitor-out-'));
-let refused: string | null = null;
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountDir], { stdio: 'pipe' });
-} catch (err) {
-  refused = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+const refused = mountTmpfs(mountDir, '64m');
+if (refused !== null)
   console.log(`[disk monitor test] skipped: cannot mount a tmpfs here (${refused})`);
-}
 
 let proc: ArchiverProcess | null = null;
 afterAll(async () => {
   if (proc !== null) await stopProcess(proc, 'SIGKILL');
-  if (refused === null) execFileSync('umount', ['-l', mountDir]);
+  if (refused === null) unmountTmpfs(mountDir);
   rmSync(mountDir, { recursive: true, force: true });
   rmSync(outside, { recursive: true, force: true });
 });

@@ -7,13 +7,13 @@ import { inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createKafkajsClient, createLogger, loadConfig } from '../../src/index.js';
 import { collectDiskReport, REPORT_COLORS } from '../../src/disk/index.js';
+import { cliFromSource as cli } from '../helpers/cli.js';
 
 // The HTML disk report for real data — a temporary hot volume that grows between samples and,
 // when the run's broker directory is known, the broker's log.dir with a topic that grows — opened
 // in headless Chromium: the screenshot must show the charts (their colours), not a blank page.
 
 const kafkaInfo = inject('kafka');
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 const DAY = 86_400_000;
 
 function findChromium(): string | null {
@@ -29,26 +29,6 @@ if (chromium === null)
   console.log(
     '[disk-report-html test] skipped: no chromium on PATH (scripts/ensure-chromium.sh installs it as root with apt-get)',
   );
-
-/** `kafka-archive <args>` from the sources, in a child process. */
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]);`,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args) },
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 // ---------------------------------------------------------------------------------------------
 // A tiny PNG reader: 8-bit greyscale / RGB / RGBA, not interlaced (what Chromium writes).

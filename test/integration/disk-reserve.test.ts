@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,26 +14,18 @@ import {
   type VolumeSpec,
   type WatermarkState,
 } from '../../src/disk/index.js';
+import { cliFromSource } from '../helpers/cli.js';
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 
 // Reserve blocks on a real, small filesystem: a 64 MiB tmpfs filled to the brim.
 const MiB = 2 ** 20;
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
-
-function mountTmpfs(dir: string, size: string): string | null {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return null;
-  } catch (err) {
-    return (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
-  }
-}
 
 const mountDir = mkdtempSync(join(tmpdir(), 'ka-reserve-tmpfs-'));
 const refused = mountTmpfs(mountDir, '64m');
 if (refused !== null) console.log(`[disk test] skipped: cannot mount a tmpfs here (${refused})`);
 
 afterAll(() => {
-  if (refused === null) execFileSync('umount', ['-l', mountDir]);
+  if (refused === null) unmountTmpfs(mountDir);
   rmSync(mountDir, { recursive: true, force: true });
 });
 
@@ -45,25 +37,7 @@ const env = {
   KAFKA_ARCHIVE_LOG__LEVEL: 'info',
 };
 
-/** `kafka-archive <args>` from the sources, in a child process with `env`. */
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]);`,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args), ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => cliFromSource(args, env);
 
 const available = () => {
   const s = statfsSync(mountDir);

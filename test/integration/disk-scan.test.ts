@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,37 +5,17 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createKafkajsClient, createLogger, loadConfig } from '../../src/index.js';
 import { readServerProperties, scanLogDir, type LogDirScan } from '../../src/disk/index.js';
 import { waitFor } from '../helpers/archive.js';
+import { cliFromSource as cli } from '../helpers/cli.js';
 
 // The Kafka log-dir scanner against the test run's real broker: its server.properties and
 // data directory (scripts/kafka.sh: <dir>/server.properties, log.dirs=<dir>/data).
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: 'silent' });
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 
 if (kafkaInfo.dir === null)
   console.log(
     '[disk-scan test] skipped: the broker directory is unknown (set KAFKA_DIR with KAFKA_BROKERS)',
   );
-
-/** `kafka-archive <args>` from the sources, in a child process. */
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]);`,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args) },
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe.skipIf(kafkaInfo.dir === null)(`Kafka log.dir scan on Kafka ${kafkaInfo.version}`, () => {
   const dir = kafkaInfo.dir as string;

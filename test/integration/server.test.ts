@@ -1,11 +1,9 @@
 // The HTTP server of `run` against a real broker: a real archiver service archives a topic, the
 // server (port 0) answers health, readiness, Prometheus metrics with the service's real counters,
 // and the read API over the live catalog gives the same answers (and bytes) as the CLI.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
   createArchiver,
@@ -18,9 +16,8 @@ import {
 } from '../../src/index.js';
 import { startServer, type ServerHandle } from '../../src/server/index.js';
 import { waitFor } from '../helpers/archive.js';
+import { cliBuilt } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '../../bin/kafka-archive.js');
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: 'silent' });
 const root = mkdtempSync(join(tmpdir(), 'ka-server-it-'));
@@ -41,6 +38,8 @@ const env = {
   KAFKA_ARCHIVE_DISK__RESERVE__COUNT: '0', // no ballast files in the test's temporary directory
   KAFKA_ARCHIVE_DISK__HISTORY_DIR: join(root, 'disk-history'),
 };
+
+const cli = (args: string[]) => cliBuilt(args, { ...env, KAFKA_ARCHIVE_LOG__LEVEL: 'warn' });
 
 let service: ArchiverService | null = null;
 let server: ServerHandle | null = null;
@@ -71,19 +70,6 @@ async function getJson(path: string): Promise<{ status: number; body: unknown }>
 function sample(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
-}
-
-async function cli(args: string[]): Promise<{ stdout: string; code: number }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env, KAFKA_ARCHIVE_LOG__LEVEL: 'warn' },
-      maxBuffer: 64 << 20,
-    });
-    return { stdout: r.stdout, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; code: number };
-    return { stdout: e.stdout, code: e.code };
-  }
 }
 
 describe(`HTTP server on Kafka ${kafkaInfo.version}`, () => {

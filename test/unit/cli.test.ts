@@ -1,23 +1,14 @@
 // The CLI as users run it (the built bin): user mistakes exit 2 with clear messages and no stack
 // trace; `config show` never prints secrets.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { cliFromSource as cli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ka-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'cli-entry.ts'), ...args],
-    { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('kafka-archive CLI', () => {
   it('a bad config file: three clear messages, exit 2, no stack trace', () => {
