@@ -337,8 +337,6 @@ export class Catalog {
   }
 }
 
-
-
 async function acquireLock(dir: string): Promise<void> {
   const path = join(dir, LOCK);
   const me = `${process.pid}@${hostname()}`;

@@ -120,7 +120,6 @@ export async function reserveStatus(spec: ReserveSpec): Promise<ReserveStatus> {
   };
 }
 
-
 export type AllocationMethod = 'fallocate' | 'write';
 
 function noSpace(err: unknown): boolean {
@@ -266,7 +265,6 @@ export interface RearmOptions {
   method?: 'auto' | AllocationMethod;
   log?: Logger;
 }
-
 
 /**
  * Re-create missing (or hollow) reserves, lowest n first, each only if the space available after

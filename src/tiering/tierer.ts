@@ -81,7 +81,6 @@ async function hashObject(store: ObjectStore, key: string, size: number): Promis
   return h.digest('hex');
 }
 
-
 /**
  * Moves sealed segments to the object store, safely:
  *
