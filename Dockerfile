@@ -12,7 +12,7 @@
 # prebuilt linux-x64 and linux-arm64 glibc binaries. Install scripts are not needed by any
 # production dependency nor by the TypeScript build, so npm runs with --ignore-scripts.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: compile TypeScript to dist/ ----
 FROM ${NODE_IMAGE} AS build

@@ -4,5 +4,6 @@
 # Extra arguments go to the archive benchmark, e.g. bash bench/run.sh --records 100000
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-env.sh
 npx tsx bench/parquet-writers.ts
 npx tsx bench/archive-throughput.ts "$@"

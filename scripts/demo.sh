@@ -4,6 +4,7 @@
 # Everything it downloads or writes stays under .cache/ (the archive: .cache/demo/hot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-env.sh  # the pinned Node.js 24 runtime, fetched once into .cache/
 DEMO="$PWD/.cache/demo"
 VERSION="${KAFKA_VERSION:-4.1.1}"
 

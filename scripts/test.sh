@@ -6,6 +6,7 @@
 #   KAFKA_BROKERS=host:9092 / S3_ENDPOINT=http://127.0.0.1:7070 use running services instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-env.sh  # the pinned Node.js 24 runtime, fetched once into .cache/
 ROOT=$PWD
 REPORTS="$ROOT/.cache/test-reports"
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"

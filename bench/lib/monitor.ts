@@ -7,7 +7,7 @@
  * Memory: RSS is sampled on each tick, and process.resourceUsage().maxRSS (the kernel's
  * high-water mark) catches peaks that fall inside a blocked stretch, when no tick can run.
  */
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type ELDHistogram } from 'node:perf_hooks';
 
 export interface LoopStats {
   /** Longest observed event-loop block (drift sampler), ms. */
@@ -28,7 +28,7 @@ export interface LoopStats {
 }
 
 export class LoopMonitor {
-  private hist: IntervalHistogram | null = null;
+  private hist: ELDHistogram | null = null;
   private timer: NodeJS.Timeout | null = null;
   private last = 0;
   private maxDrift = 0;

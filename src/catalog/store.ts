@@ -18,7 +18,7 @@ import { PartitionSegments } from './partition-segments.js';
  *   log.jsonl        one change per line: <json>\t<8 hex of sha1(json)>, json = {"s":seq,"op":..}
  *   writer.lock      pid@host of the one process allowed to write
  *
- * Why this and not SQLite: no native module to build (Node 20 has no node:sqlite), any number of
+ * Why this and not SQLite: no native module to build, any number of
  * readers while the service writes (readers never lock; they re-read if a compaction replaced the
  * snapshot under them), and crash safety from two simple rules: a torn or corrupt log line ends
  * replay (it and anything after it are dropped), and a snapshot is only ever replaced by rename.

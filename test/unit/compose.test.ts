@@ -293,11 +293,11 @@ describe('Dockerfile', () => {
   const ops = (op: string) => dockerfile.filter((i) => i.op === op);
   const runtime = lastStage(dockerfile);
 
-  it('is a multi-stage build on a glibc (Debian) Node 20 base', () => {
+  it('is a multi-stage build on a glibc (Debian) Node 24 base', () => {
     const froms = ops('FROM');
     expect(froms.length).toBeGreaterThanOrEqual(2);
     const arg = ops('ARG').find((i) => i.args.startsWith('NODE_IMAGE='));
-    expect(arg?.args).toBe('NODE_IMAGE=node:20-bookworm-slim');
+    expect(arg?.args).toBe('NODE_IMAGE=node:24-bookworm-slim');
     for (const f of froms) expect(f.args).toMatch(/^\$\{NODE_IMAGE\} AS /);
   });
 

@@ -1,4 +1,5 @@
-import { decompress as zstdDecompress } from 'fzstd';
+import { promisify } from 'node:util';
+import { zstdCompress, zstdDecompress } from 'node:zlib';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
 import type * as KafkaJS from 'kafkajs';
@@ -6,11 +7,12 @@ import type * as KafkaJS from 'kafkajs';
 /**
  * Compression codecs kafkajs does not ship (it has gzip only): LZ4 (frame format, as Kafka
  * writes it) and Snappy (raw or in the xerial framing the Java client writes), both native with
- * prebuilt binaries that run off the event loop; and zstd for reading (pure JS, fzstd): the
- * archiver must read topics whose producers or brokers (compression.type=zstd) use zstd.
- * Producing zstd is not supported (no maintained zstd binding installs without a build step on
- * Node 20); our producer uses lz4 or none.
+ * prebuilt binaries that run off the event loop; and zstd through the runtime's own zlib
+ * (Node >= 24, libzstd in the thread pool, off the event loop) for reading and producing.
  */
+
+const zstdEncode = promisify(zstdCompress);
+const zstdDecode = promisify(zstdDecompress);
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 
@@ -52,12 +54,8 @@ export function registerCodecs(kafkajs: typeof KafkaJS): void {
     decompress: (buffer) => decompressFrame(buffer),
   });
   codecs[kafkajs.CompressionTypes.ZSTD] = () => ({
-    compress: () =>
-      Promise.reject(new Error('producing zstd-compressed batches is not supported; use lz4')),
-    decompress: (buffer) => {
-      const out = zstdDecompress(buffer);
-      return Promise.resolve(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
-    },
+    compress: (encoder) => zstdEncode(encoder.buffer),
+    decompress: (buffer) => zstdDecode(buffer),
   });
   codecs[kafkajs.CompressionTypes.Snappy] = () => ({
     compress: (encoder) => snappyEncode(encoder.buffer),
