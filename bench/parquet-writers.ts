@@ -38,9 +38,9 @@ import {
   FORMAT_VERSION,
   SegmentWriter,
   toKv,
-  type ArchiveRecord,
   type SegmentMeta,
 } from '../src/segment/index.js';
+import type { KafkaRecord } from '../src/record.js';
 import { LoopMonitor, type LoopStats } from './lib/monitor.js';
 import { generateRecords, payloadBytes } from './lib/records.js';
 import { fmt, intFlag, MB, MiB, parseFlags, table } from './lib/util.js';
@@ -58,7 +58,7 @@ interface Variant {
   /** How the writer is driven; "sync" = one synchronous call for the whole file. */
   mode: string;
   headers: string;
-  write(path: string, records: ArchiveRecord[], ctx: WriteContext): Promise<void>;
+  write(path: string, records: KafkaRecord[], ctx: WriteContext): Promise<void>;
 }
 
 interface WriteContext {
@@ -99,8 +99,8 @@ function productVariant(codec: 'zstd' | 'snappy', flushChunks = false): Variant 
     async write(path, records) {
       if (flushChunks) flushEachChunk();
       segmentWriter ??= new SegmentWriter();
-      const first = records[0] as ArchiveRecord;
-      const last = records[records.length - 1] as ArchiveRecord;
+      const first = records[0] as KafkaRecord;
+      const last = records[records.length - 1] as KafkaRecord;
       await segmentWriter.write(
         path,
         records,
@@ -205,7 +205,7 @@ const HY_SCHEMA: SchemaElement[] = [
   { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
 ];
 
-function hyColumns(records: ArchiveRecord[]) {
+function hyColumns(records: KafkaRecord[]) {
   const n = records.length;
   const offset = new Array<bigint>(n);
   const timestamp = new Array<bigint>(n);
@@ -214,7 +214,7 @@ function hyColumns(records: ArchiveRecord[]) {
   const value = new Array<Uint8Array | null>(n);
   const headers = new Array<Array<{ key: string; value: Uint8Array | null }>>(n);
   for (let i = 0; i < n; i++) {
-    const r = records[i] as ArchiveRecord;
+    const r = records[i] as KafkaRecord;
     offset[i] = r.offset;
     timestamp[i] = r.timestamp;
     tsType[i] = r.timestampType;
@@ -318,16 +318,16 @@ const VARIANTS: Variant[] = [
 // ---- shared facts -----------------------------------------------------------------------------
 
 /** Same row-group sizing rule as SegmentWriter (4 MiB target, multiples of 2048 rows). */
-function rowGroupRows(records: ArchiveRecord[]): number {
+function rowGroupRows(records: KafkaRecord[]): number {
   let bytes = 0;
   for (const r of records) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 24;
   const avg = records.length > 0 ? bytes / records.length : 1024;
   return Math.max(2048, Math.ceil((4 * MiB) / avg / 2048) * 2048);
 }
 
-function footerKv(records: ArchiveRecord[], writer: string, codec: string): Record<string, string> {
-  const first = records[0] as ArchiveRecord;
-  const last = records[records.length - 1] as ArchiveRecord;
+function footerKv(records: KafkaRecord[], writer: string, codec: string): Record<string, string> {
+  const first = records[0] as KafkaRecord;
+  const last = records[records.length - 1] as KafkaRecord;
   const h = new ContentHasher();
   for (const r of records) h.update(r);
   const meta: SegmentMeta = {
@@ -473,7 +473,7 @@ const blob = (v: unknown): Buffer | null =>
 const sameBuf = (a: Buffer | null, b: Buffer | null) =>
   a === null || b === null ? a === b : a.equals(b);
 
-function sameRecord(a: ArchiveRecord, b: ArchiveRecord): boolean {
+function sameRecord(a: KafkaRecord, b: KafkaRecord): boolean {
   return (
     a.offset === b.offset &&
     a.timestamp === b.timestamp &&
@@ -491,7 +491,7 @@ const sql = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 async function verify(
   path: string,
-  expected: ArchiveRecord[],
+  expected: KafkaRecord[],
   expectedSha: string,
 ): Promise<Verification> {
   const notes: string[] = [];
@@ -525,7 +525,7 @@ async function verify(
       rows.length === picks.size &&
       rows.every((row) => {
         const [offset, ts, tsType, key, value, headers] = row;
-        const got: ArchiveRecord = {
+        const got: KafkaRecord = {
           offset: BigInt(offset as bigint),
           timestamp: BigInt(ts as bigint),
           timestampType: Number(tsType) === 1 ? 1 : 0,

@@ -51,7 +51,7 @@ import {
   SegmentWriter,
   segmentRelPath,
   Tierer,
-  type ArchiveRecord,
+  type KafkaRecord,
   type ListedObject,
   type ObjectHead,
   type ObjectStore,
@@ -119,7 +119,7 @@ async function writeSegments(hotDir: string): Promise<Segment[]> {
       const partition = s % 4;
       const first = BigInt(Math.floor(s / 4) * RECORDS);
       const values = randomBytes(RECORDS * VALUE_BYTES);
-      const records: ArchiveRecord[] = [];
+      const records: KafkaRecord[] = [];
       for (let i = 0; i < RECORDS; i++) {
         records.push({
           offset: first + BigInt(i),

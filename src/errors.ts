@@ -1,46 +1,172 @@
 /**
- * One error type for the whole product. Every error carries a stable string `code` (documented in
- * README, usable in alerts), a `retryable` flag and, for mistakes the user can fix (bad config,
- * unknown topic, bad arguments), `userFacing: true` so the CLI prints the message without a stack.
+ * One error type for the whole product. Every error carries a stable string `code` from the one
+ * table below (documented in README "Error codes", usable in alerts) and a `retryable` flag.
+ * Each code has a kind, and the kind decides how the surfaces answer: the CLI exit code and the
+ * HTTP status follow from it (`exitCodeOf`, `httpStatusOf`), nowhere else.
  */
-export const ErrorCodes = {
-  CONFIG_INVALID: 'CONFIG_INVALID',
-  CONFIG_FILE_UNREADABLE: 'CONFIG_FILE_UNREADABLE',
-  USAGE: 'USAGE',
-  KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
-  KAFKA_TOPIC_UNKNOWN: 'KAFKA_TOPIC_UNKNOWN',
-  KAFKA_COMMIT_FAILED: 'KAFKA_COMMIT_FAILED',
-  KAFKA_CLIENT_UNSUPPORTED: 'KAFKA_CLIENT_UNSUPPORTED',
-  SEGMENT_WRITE_FAILED: 'SEGMENT_WRITE_FAILED',
-  SEGMENT_META_INVALID: 'SEGMENT_META_INVALID',
-  SEGMENT_CORRUPT: 'SEGMENT_CORRUPT',
-  DISK_FULL: 'DISK_FULL',
-  RESERVE_NONE_ARMED: 'RESERVE_NONE_ARMED',
-  RESERVE_NO_SPACE: 'RESERVE_NO_SPACE',
-  RESERVE_NOT_ALLOCATED: 'RESERVE_NOT_ALLOCATED',
-  KAFKA_LOGDIR_UNREADABLE: 'KAFKA_LOGDIR_UNREADABLE',
-  KAFKA_CHECKPOINT_INVALID: 'KAFKA_CHECKPOINT_INVALID',
-  ARCHIVE_TOPIC_UNKNOWN: 'ARCHIVE_TOPIC_UNKNOWN',
-  OBJECT_EXISTS: 'OBJECT_EXISTS',
-  OBJECT_NOT_FOUND: 'OBJECT_NOT_FOUND',
-  OBJECT_RANGE_INVALID: 'OBJECT_RANGE_INVALID',
-  STORAGE_KEY_INVALID: 'STORAGE_KEY_INVALID',
-  STORAGE_AUTH: 'STORAGE_AUTH',
-  STORAGE_BUCKET_MISSING: 'STORAGE_BUCKET_MISSING',
-  STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
-  ARCHIVE_OFFSET_OUT_OF_RANGE: 'ARCHIVE_OFFSET_OUT_OF_RANGE',
-  ARCHIVE_NO_DATA_AT_TIME: 'ARCHIVE_NO_DATA_AT_TIME',
-  CATALOG_LOCKED: 'CATALOG_LOCKED',
-  DISK_REPORT_UNAVAILABLE: 'DISK_REPORT_UNAVAILABLE',
-  CATALOG_CORRUPT: 'CATALOG_CORRUPT',
-  INTERNAL: 'INTERNAL',
+
+/** What sort of failure a code is, from the caller's point of view. */
+export type ErrorKind =
+  /** Bad arguments or request: the caller can fix it. */
+  | 'usage'
+  /** Bad configuration: the message names the key, the value and what is allowed. */
+  | 'config'
+  /** Nothing at the asked place: no such topic, partition, offset or time. */
+  | 'not_found'
+  /** The archive or the data disagrees with itself (corrupt segment, conflict, mismatch). */
+  | 'data'
+  /** A dependency is down, full or busy (Kafka, object store, disk, catalog lock): try later. */
+  | 'unavailable'
+  /** Credentials or permissions refused (Kafka, object store, API token). */
+  | 'auth'
+  /** A defect: please report it. */
+  | 'internal';
+
+interface CodeSpec {
+  kind: ErrorKind;
+  summary: string;
+}
+
+/** The error-code table: every code the product throws or logs. */
+export const ERROR_TABLE = {
+  USAGE: { kind: 'usage', summary: 'bad command-line arguments or request parameters' },
+  CONFIG_INVALID: {
+    kind: 'config',
+    summary: 'a config key has a bad value, is missing or unknown',
+  },
+  CONFIG_FILE_UNREADABLE: { kind: 'config', summary: 'the config file cannot be read or parsed' },
+  KAFKA_UNAVAILABLE: { kind: 'unavailable', summary: 'cannot connect to the Kafka brokers' },
+  KAFKA_TOPIC_UNKNOWN: { kind: 'not_found', summary: 'the topic does not exist in Kafka' },
+  KAFKA_COMMIT_FAILED: {
+    kind: 'unavailable',
+    summary: 'an offset commit failed (the archive stays ahead; the next commit covers it)',
+  },
+  KAFKA_CLIENT_UNSUPPORTED: {
+    kind: 'config',
+    summary: 'the Kafka client lacks a feature the configuration asks for',
+  },
+  SEGMENT_WRITE_FAILED: {
+    kind: 'unavailable',
+    summary: 'a segment could not be sealed (I/O error); the partition pauses and retries',
+  },
+  SEGMENT_META_INVALID: { kind: 'data', summary: "a segment's footer metadata is invalid" },
+  SEGMENT_CORRUPT: {
+    kind: 'data',
+    summary: 'a segment file or object is unreadable or fails its checksum (quarantined)',
+  },
+  DISK_FULL: {
+    kind: 'unavailable',
+    summary: 'no space left (ENOSPC/EDQUOT); the partition pauses and retries',
+  },
+  DISK_FLOOD: {
+    kind: 'unavailable',
+    summary: 'a volume crossed its flood watermark: consumption paused, one reserve released',
+  },
+  DISK_REPORT_UNAVAILABLE: { kind: 'unavailable', summary: 'no disk report has been made yet' },
+  RESERVE_NONE_ARMED: { kind: 'unavailable', summary: 'no reserve block is left to release' },
+  RESERVE_NO_SPACE: { kind: 'unavailable', summary: 'not enough free space to re-arm a reserve' },
+  RESERVE_NOT_ALLOCATED: {
+    kind: 'data',
+    summary: 'a reserve file is not really allocated (sparse, or the filesystem lied)',
+  },
+  KAFKA_LOGDIR_UNREADABLE: { kind: 'unavailable', summary: 'a Kafka log.dir cannot be read' },
+  KAFKA_CHECKPOINT_INVALID: {
+    kind: 'data',
+    summary: 'a Kafka checkpoint file in a log.dir is malformed',
+  },
+  ARCHIVE_TOPIC_UNKNOWN: { kind: 'not_found', summary: 'no archived topic matches' },
+  ARCHIVE_OFFSET_OUT_OF_RANGE: {
+    kind: 'not_found',
+    summary: 'the offset is outside what the archive holds',
+  },
+  ARCHIVE_NO_DATA_AT_TIME: {
+    kind: 'not_found',
+    summary: 'the archive holds no data at or after that time',
+  },
+  OBJECT_EXISTS: {
+    kind: 'data',
+    summary: 'an object already exists under that key (never overwritten)',
+  },
+  OBJECT_NOT_FOUND: { kind: 'data', summary: 'a catalogued segment is in neither tier' },
+  OBJECT_RANGE_INVALID: {
+    kind: 'internal',
+    summary: 'an invalid byte range was asked of the store',
+  },
+  STORAGE_KEY_INVALID: { kind: 'internal', summary: 'an invalid object key or prefix' },
+  STORAGE_AUTH: {
+    kind: 'auth',
+    summary: 'the object store refused the credentials or permissions',
+  },
+  STORAGE_BUCKET_MISSING: { kind: 'config', summary: 'the configured bucket does not exist' },
+  STORAGE_UNAVAILABLE: { kind: 'unavailable', summary: 'the object store cannot be reached' },
+  TIER_CONFLICT: {
+    kind: 'data',
+    summary: 'an object exists with different content than the hot copy (neither is touched)',
+  },
+  TIERING_FAILED: {
+    kind: 'unavailable',
+    summary: 'a tiering round failed; it is retried with back-off',
+  },
+  CATALOG_LOCKED: {
+    kind: 'unavailable',
+    summary: 'another process (the running service) writes the catalog',
+  },
+  CATALOG_CORRUPT: {
+    kind: 'data',
+    summary: 'the catalog files are unreadable; run `catalog rebuild`',
+  },
+  NOT_FOUND: { kind: 'not_found', summary: 'HTTP: no such route' },
+  METHOD_NOT_ALLOWED: { kind: 'usage', summary: 'HTTP: the route does not take that method' },
+  BUSY: { kind: 'unavailable', summary: 'HTTP: too many reads at once; retry' },
+  INTERNAL: { kind: 'internal', summary: 'an unexpected error; the log has the details' },
+} as const satisfies Record<string, CodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** The codes by name, for `ErrorCodes.X` at throw and compare sites. */
+export const ErrorCodes = Object.fromEntries(Object.keys(ERROR_TABLE).map((c) => [c, c])) as {
+  readonly [C in ErrorCode]: C;
+};
+
+export function errorKind(code: ErrorCode): ErrorKind {
+  return ERROR_TABLE[code].kind;
+}
+
+/** Process exit codes (README "Exit codes"). */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  DATA: 3,
 } as const;
 
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+/** The CLI exit code of a kind: 2 for usage and config, 3 for data problems, else 1. */
+export function exitCodeOf(kind: ErrorKind): number {
+  if (kind === 'usage' || kind === 'config') return ExitCode.USAGE;
+  if (kind === 'data') return ExitCode.DATA;
+  return ExitCode.FAILURE;
+}
+
+/**
+ * The HTTP status of a kind. Auth here means the service's own credentials to Kafka or the store
+ * were refused: the service cannot answer now (503), the caller did nothing wrong.
+ */
+export function httpStatusOf(kind: ErrorKind): number {
+  switch (kind) {
+    case 'usage':
+      return 400;
+    case 'not_found':
+      return 404;
+    case 'unavailable':
+    case 'auth':
+      return 503;
+    default:
+      return 500;
+  }
+}
 
 export interface ArchiveErrorOptions {
   retryable?: boolean;
-  userFacing?: boolean;
   cause?: unknown;
   details?: Record<string, unknown>;
 }
@@ -48,7 +174,6 @@ export interface ArchiveErrorOptions {
 export class ArchiveError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
-  readonly userFacing: boolean;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: ArchiveErrorOptions = {}) {
@@ -56,8 +181,11 @@ export class ArchiveError extends Error {
     this.name = 'ArchiveError';
     this.code = code;
     this.retryable = options.retryable ?? false;
-    this.userFacing = options.userFacing ?? false;
     this.details = options.details;
+  }
+
+  get kind(): ErrorKind {
+    return errorKind(this.code);
   }
 }
 

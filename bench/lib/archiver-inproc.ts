@@ -1,6 +1,6 @@
 /**
  * The product in-process, for bench/archive-throughput.ts: the Archiver composed exactly as
- * createArchiver() does (kafkajs client, DuckDB SegmentWriter, LocalSegmentIndex), with two thin
+ * createArchiverService() does (kafkajs client, DuckDB SegmentWriter, LocalSegmentIndex), with two thin
  * observers around it: the Kafka client's consumer handler (to see when every record has been
  * handed to the archiver) and the segment writer (to time each seal). Runs until every
  * partition's high-water mark is covered by sealed segments, then stops gracefully and prints one
@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import type { ConsumerHandlers, GroupConsumer, KafkaClient } from '../../src/kafka/index.js';
 import type * as ArchiverModule from '../../src/archiver/index.js';
 import type * as SegmentModule from '../../src/segment/index.js';
-import type * as LocalIndexModule from '../../src/catalog/local-index.js';
+import type * as LocalIndexModule from '../../src/archive/hot.js';
 import type * as KafkaModule from '../../src/kafka/index.js';
 import type * as ConfigModule from '../../src/config/index.js';
 import type * as LogModule from '../../src/log/index.js';
@@ -28,7 +28,7 @@ const root = resolve(String(flags['product-root']) || join(import.meta.dirname, 
 const load = async <T>(rel: string) => (await import(pathToFileURL(join(root, rel)).href)) as T;
 const { Archiver } = await load<typeof ArchiverModule>('src/archiver/index.ts');
 const { SegmentWriter } = await load<typeof SegmentModule>('src/segment/index.ts');
-const { LocalSegmentIndex } = await load<typeof LocalIndexModule>('src/catalog/local-index.ts');
+const { LocalSegmentIndex } = await load<typeof LocalIndexModule>('src/archive/hot.ts');
 const { createKafkajsClient } = await load<typeof KafkaModule>('src/kafka/index.ts');
 const { loadConfig } = await load<typeof ConfigModule>('src/config/index.ts');
 const { createLogger } = await load<typeof LogModule>('src/log/index.ts');

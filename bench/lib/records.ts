@@ -5,7 +5,7 @@
  * ids, and 1-3 headers (content type, schema version, a binary 16-byte trace id).
  * The same seed gives the same records in every process.
  */
-import type { ArchiveRecord, ArchiveHeader } from '../../src/segment/record.js';
+import type { KafkaRecord, KafkaHeader } from '../../src/record.js';
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -99,11 +99,11 @@ export class RecordGenerator {
   }
 
   /** The next record; `offset` is the Kafka offset it gets in a segment. */
-  next(offset: bigint): ArchiveRecord {
+  next(offset: bigint): KafkaRecord {
     const r = this.rng;
     const obj = this.objects[Math.floor(r() * this.objects.length)] as AstroObject;
     this.ts += Math.floor(r() * 3);
-    const headers: ArchiveHeader[] = [{ key: 'content-type', value: CONTENT_TYPE }];
+    const headers: KafkaHeader[] = [{ key: 'content-type', value: CONTENT_TYPE }];
     if (r() < 0.6) headers.push({ key: 'schema-version', value: SCHEMA_VERSION });
     if (r() < 0.4) {
       const trace = Buffer.allocUnsafe(16);
@@ -121,15 +121,15 @@ export class RecordGenerator {
   }
 }
 
-export function generateRecords(count: number, options: GeneratorOptions): ArchiveRecord[] {
+export function generateRecords(count: number, options: GeneratorOptions): KafkaRecord[] {
   const gen = new RecordGenerator(options);
-  const out: ArchiveRecord[] = new Array<ArchiveRecord>(count);
+  const out: KafkaRecord[] = new Array<KafkaRecord>(count);
   for (let i = 0; i < count; i++) out[i] = gen.next(BigInt(i));
   return out;
 }
 
 /** Payload bytes of a record: key + value + header keys and values (what a user "archives"). */
-export function payloadBytes(r: ArchiveRecord): number {
+export function payloadBytes(r: KafkaRecord): number {
   let n = (r.key?.length ?? 0) + (r.value?.length ?? 0);
   for (const h of r.headers) n += Buffer.byteLength(h.key) + (h.value?.length ?? 0);
   return n;

@@ -11,10 +11,12 @@ import type {
   PartitionBatch,
   TopicPartition,
 } from '../kafka/index.js';
-import type { LocalSegmentIndex } from '../catalog/index.js';
-import { segmentRelPath, type SegmentMeta, type SegmentWriter } from '../segment/index.js';
+import type { ArchivedHighWatermark } from '../catalog/index.js';
+import { segmentRelPath } from '../archive/index.js';
+import type { SegmentMeta, SegmentWriter } from '../segment/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { PartitionBuffer, recordSize, unarchivedContent } from './partition-buffer.js';
+import { resumeOffset } from './resume.js';
 import { resolveTopics, sameTopics } from './topic-resolver.js';
 
 export interface ArchiverDeps {
@@ -22,7 +24,13 @@ export interface ArchiverDeps {
   config: ArchiverConfig;
   writer: SegmentWriter;
   /** The archive's highest offset per partition (resume point and overlap trimming). */
-  index: Pick<LocalSegmentIndex, 'highWatermark'>;
+  index: ArchivedHighWatermark;
+  /**
+   * Records a sealed segment in the catalog. Awaited before the segment's offset is committed:
+   * an offset is committed only once its segment is durable and catalogued. When it fails, that
+   * commit is skipped (the next seal's commit covers it; the catalog check repairs the entry).
+   */
+  recordSealed?: (e: SealedSegmentEvent) => Promise<void>;
   log: Logger;
 }
 
@@ -331,8 +339,7 @@ export class Archiver {
       init = (async () => {
         await this.retiring.get(key);
         const hwm = await this.deps.index.highWatermark(tp.topic, tp.partition);
-        const resume =
-          hwm !== null && hwm + 1n > batch.fetchedOffset ? hwm + 1n : batch.fetchedOffset;
+        const resume = resumeOffset(batch.fetchedOffset, hwm);
         const state: PartitionState = {
           tp,
           key,
@@ -517,16 +524,17 @@ export class Archiver {
           );
           if (s.owned && this.pausedReason === null) this.consumer?.resume([s.tp]);
         }
-        for (const l of this.listeners)
-          l({
-            ...s.tp,
-            firstOffset: first,
-            lastOffset: last,
-            records: records.length,
-            bytes: res.bytes,
-            path,
-            meta: res.meta,
-          });
+        const event: SealedSegmentEvent = {
+          ...s.tp,
+          firstOffset: first,
+          lastOffset: last,
+          records: records.length,
+          bytes: res.bytes,
+          path,
+          meta: res.meta,
+        };
+        if (!(await this.record(event))) return;
+        for (const l of this.listeners) l(event);
         await this.commit(s, buf.rangeEnd + 1n);
         return;
       } catch (err) {
@@ -564,6 +572,27 @@ export class Archiver {
           this.abort.signal,
         );
       }
+    }
+  }
+
+  /** The catalog write of a sealed segment; false when it failed (its commit is skipped). */
+  private async record(e: SealedSegmentEvent): Promise<boolean> {
+    if (this.deps.recordSealed === undefined) return true;
+    try {
+      await this.deps.recordSealed(e);
+      return true;
+    } catch (err) {
+      this.deps.log.warn(
+        {
+          topic: e.topic,
+          partition: e.partition,
+          firstOffset: e.firstOffset.toString(),
+          lastOffset: e.lastOffset.toString(),
+          err: describeError(err),
+        },
+        'catalog append failed; this segment is not committed yet (the next commit covers it, the next catalog check repairs the entry)',
+      );
+      return false;
     }
   }
 

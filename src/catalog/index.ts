@@ -1,5 +1,3 @@
-export { LocalSegmentIndex } from './local-index.js';
-export type { LocalSegment } from './local-index.js';
 export { Catalog } from './store.js';
 export type { CatalogOpenOptions } from './store.js';
 export { entryFromMeta, entryKey, entryTiers } from './entry.js';
@@ -10,17 +8,13 @@ export type { ReconcileResult } from './reconcile.js';
 export { openCatalogForRead } from './open.js';
 export {
   archivedOffsets,
-  hotSource,
   lookupTime,
   matchArchivedTopics,
   readRecords,
   requireDataAtTime,
   topicSpecMatcher,
 } from './query.js';
-export type {
-  OffsetRange,
-  PartitionOffsets,
-  ReadRequest,
-  SegmentSource,
-  TimeLookup,
-} from './query.js';
+export type { OffsetRange, PartitionOffsets, ReadRequest, TimeLookup } from './query.js';
+export { adoptObjects } from './adopt.js';
+export { archivedHighWatermark } from './high-watermark.js';
+export type { ArchivedHighWatermark } from './high-watermark.js';

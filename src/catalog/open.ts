@@ -1,5 +1,5 @@
 import type { Logger } from '../log/index.js';
-import { LocalSegmentIndex } from './local-index.js';
+import { LocalSegmentIndex } from '../archive/index.js';
 import { reconcileHot } from './reconcile.js';
 import { Catalog } from './store.js';
 

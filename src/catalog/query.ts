@@ -1,41 +1,10 @@
-import { join } from 'node:path';
 import { ArchiveError, ErrorCodes } from '../errors.js';
+import type { KafkaRecord } from '../record.js';
 import { isoTime } from '../util/json.js';
-import {
-  localFileBuffer,
-  openSegment,
-  readSegmentOffsets,
-  readSegmentRecords,
-  segmentRelPath,
-  type ArchiveRecord,
-  type OpenSegment,
-} from '../segment/index.js';
+import { readSegmentOffsets, readSegmentRecords } from '../segment/index.js';
+import { segmentKey, type SegmentSource } from '../archive/index.js';
 import { entryTiers, type CatalogEntry, type Tier } from './entry.js';
 import type { Catalog } from './store.js';
-
-/** Opens a catalogued segment from whichever tier holds it. */
-export interface SegmentSource {
-  open(entry: CatalogEntry): Promise<OpenSegment>;
-}
-
-/** Segments on the local hot tier. */
-export function hotSource(hotDir: string): SegmentSource {
-  return {
-    async open(e) {
-      if (!e.hot) {
-        throw new ArchiveError(
-          ErrorCodes.SEGMENT_CORRUPT,
-          `segment ${segmentRelPath(e.topic, e.partition, e.firstOffset, e.lastOffset)} has no hot copy and no object store is configured`,
-        );
-      }
-      return openSegment(
-        await localFileBuffer(
-          join(hotDir, segmentRelPath(e.topic, e.partition, e.firstOffset, e.lastOffset)),
-        ),
-      );
-    },
-  };
-}
 
 export interface OffsetRange {
   from: bigint;
@@ -89,7 +58,6 @@ export function matchArchivedTopics(catalog: Catalog, spec: string): string[] {
     throw new ArchiveError(
       ErrorCodes.ARCHIVE_TOPIC_UNKNOWN,
       `no archived topic matches "${spec}"${topics.length > 0 ? `; archived topics: ${list}` : ' (the archive is empty)'}`,
-      { userFacing: true },
     );
   }
   return matched;
@@ -101,7 +69,6 @@ function requirePartition(catalog: Catalog, topic: string, partition: number): v
     throw new ArchiveError(
       ErrorCodes.ARCHIVE_OFFSET_OUT_OF_RANGE,
       `topic ${topic} has no archived partition ${partition}; archived partitions: ${catalog.partitions(topic).join(', ')}`,
-      { userFacing: true },
     );
   }
 }
@@ -215,7 +182,6 @@ export function requireDataAtTime(rows: readonly TimeLookup[], topic: string, ts
   throw new ArchiveError(
     ErrorCodes.ARCHIVE_NO_DATA_AT_TIME,
     `no archived record of ${topic} has a timestamp at or after ${isoTime(ts)}; the latest archived time is ${isoTime(latest)}`,
-    { userFacing: true },
   );
 }
 
@@ -233,7 +199,7 @@ export async function lookupTime(
     const all = segs.all();
     const latest = all.reduce((a, e) => maxBig(a, e.maxTimestamp), -(2n ** 63n));
     const e = segs.findByTime(ts);
-    let hit: ArchiveRecord | null = null;
+    let hit: KafkaRecord | null = null;
     if (e !== undefined) {
       for await (const r of readSegmentRecords(await source.open(e))) {
         if (r.timestamp >= ts) {
@@ -247,10 +213,7 @@ export async function lookupTime(
       partition,
       offset: hit?.offset ?? null,
       timestamp: hit?.timestamp ?? null,
-      segment:
-        hit === null || e === undefined
-          ? null
-          : segmentRelPath(topic, partition, e.firstOffset, e.lastOffset),
+      segment: hit === null || e === undefined ? null : segmentKey(e),
       tiers: hit === null || e === undefined ? [] : entryTiers(e),
       latestTimestamp: latest,
     });
@@ -277,7 +240,7 @@ export async function* readRecords(
   catalog: Catalog,
   source: SegmentSource,
   req: ReadRequest,
-): AsyncGenerator<ArchiveRecord> {
+): AsyncGenerator<KafkaRecord> {
   requirePartition(catalog, req.topic, req.partition);
   const segs = catalog.segments(req.topic, req.partition);
   const all = segs.all();
@@ -294,7 +257,6 @@ export async function* readRecords(
     throw new ArchiveError(
       ErrorCodes.ARCHIVE_OFFSET_OUT_OF_RANGE,
       `offset ${req.fromOffset} of ${req.topic}/${req.partition} is outside the archive: archived offsets are ${firstArchived}..${lastArchived}`,
-      { userFacing: true },
     );
   }
   if (req.fromTime !== undefined && req.fromOffset === undefined) {

@@ -4,7 +4,7 @@ import type { Logger } from '../log/index.js';
 import { describeError } from '../errors.js';
 import { localFileBuffer, readSegmentMeta } from '../segment/index.js';
 import { entryFromMeta } from './entry.js';
-import type { LocalSegment, LocalSegmentIndex } from './local-index.js';
+import type { LocalSegment, LocalSegmentIndex } from '../archive/index.js';
 import type { Catalog } from './store.js';
 
 export interface ReconcileResult {

@@ -295,7 +295,6 @@ export class Catalog {
           throw new ArchiveError(
             ErrorCodes.CATALOG_CORRUPT,
             `${path} is not a version ${VERSION} kafka-archive catalog; rebuild it with \`kafka-archive catalog rebuild\``,
-            { userFacing: true },
           );
         }
         this.seq = this.snapshotSeq = h.seq;

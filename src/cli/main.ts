@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ArchiveError, ErrorCodes, isArchiveError } from '../errors.js';
+import { ArchiveError, ErrorCodes, exitCodeOf, isArchiveError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../errors.js';
 import { registerConfig } from './commands/config.js';
 import { registerOffsets } from './commands/offsets.js';
 import { registerLookup } from './commands/lookup.js';
@@ -34,6 +34,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'machine-readable JSON output instead of tables')
     .option('--pretty', 'human-readable log lines instead of JSON')
     .option('--log-level <level>', 'override log.level (trace|debug|info|warn|error|fatal|silent)')
+    .option('--debug', 'print the stack trace of an error (for bug reports)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .argument('[command]')
@@ -42,9 +43,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
         throw new ArchiveError(
           ErrorCodes.USAGE,
           `unknown command '${unknown}' (run with --help for the list)`,
-          {
-            userFacing: true,
-          },
         );
       }
       // No subcommand: validate the configuration when one is given, then show help.
@@ -80,17 +78,18 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.help') return ExitCode.OK;
       return ExitCode.USAGE;
     }
-    if (isArchiveError(err) && err.userFacing) {
-      process.stderr.write(`${err.message}\n`);
-      return err.code === ErrorCodes.CONFIG_INVALID ||
-        err.code === ErrorCodes.CONFIG_FILE_UNREADABLE ||
-        err.code === ErrorCodes.USAGE
-        ? ExitCode.USAGE
-        : ExitCode.FAILURE;
+    const debug = argv.includes('--debug');
+    if (isArchiveError(err)) {
+      // Usage and config messages stand alone (they name the flag or key); others carry the code.
+      const plain = err.kind === 'usage' || err.kind === 'config';
+      process.stderr.write(
+        `${plain ? err.message : `kafka-archive: [${err.code}] ${err.message}`}\n${debug && err.stack !== undefined ? `${err.stack}\n` : ''}`,
+      );
+      return exitCodeOf(err.kind);
     }
     const e = err as Error;
     process.stderr.write(
-      `kafka-archive: ${isArchiveError(err) ? `[${err.code}] ` : ''}${e.message ?? String(err)}\n${e.stack ?? ''}\n`,
+      `kafka-archive: internal error: ${e.message ?? String(err)}\n${e.stack ?? ''}\n`,
     );
     return ExitCode.FAILURE;
   }

@@ -8,7 +8,6 @@ export function parseTimeArg(option: string, value: string): bigint {
     throw new ArchiveError(
       ErrorCodes.USAGE,
       `${option}: got ${JSON.stringify(value)}: expected an ISO-8601 time (e.g. 2026-11-01T03:00:00Z) or milliseconds since the epoch`,
-      { userFacing: true },
     );
   }
   return BigInt(ms);
@@ -19,7 +18,6 @@ export function parseBigIntArg(option: string, value: string, min = 0n): bigint 
     throw new ArchiveError(
       ErrorCodes.USAGE,
       `${option}: got ${JSON.stringify(value)}: expected a whole number >= ${min}`,
-      { userFacing: true },
     );
   }
   return BigInt(value);

@@ -68,14 +68,13 @@ function readYaml(file: string): Tree {
     throw new ArchiveError(
       ErrorCodes.CONFIG_FILE_UNREADABLE,
       `cannot read config file ${file}: ${(err as Error).message}`,
-      { userFacing: true, cause: err },
+      { cause: err },
     );
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const lines = doc.errors.map((e) => `${file}: ${e.message.split('\n')[0] ?? e.message}`);
     throw new ArchiveError(ErrorCodes.CONFIG_INVALID, lines.join('\n'), {
-      userFacing: true,
       details: { problems: lines },
     });
   }
@@ -85,7 +84,6 @@ function readYaml(file: string): Tree {
     throw new ArchiveError(
       ErrorCodes.CONFIG_INVALID,
       `${file}: the top level must be a mapping of keys (log, kafka, archiver)`,
-      { userFacing: true },
     );
   }
   return value;
@@ -157,7 +155,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((i) => formatIssue(i, sources, options.file));
   throw new ArchiveError(ErrorCodes.CONFIG_INVALID, formatProblems(problems), {
-    userFacing: true,
     details: { problems },
   });
 }

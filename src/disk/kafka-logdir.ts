@@ -47,7 +47,7 @@ export async function readServerProperties(file: string): Promise<ServerProperti
     throw new ArchiveError(
       ErrorCodes.KAFKA_LOGDIR_UNREADABLE,
       `cannot read Kafka server properties ${file}: ${(err as Error).message}`,
-      { userFacing: true, cause: err },
+      { cause: err },
     );
   }
   const properties = parseProperties(text);
@@ -363,7 +363,7 @@ export async function scanLogDir(logDir: string, options: ScanOptions = {}): Pro
     throw new ArchiveError(
       ErrorCodes.KAFKA_LOGDIR_UNREADABLE,
       `cannot scan Kafka log.dir ${path}: ${(err as Error).message}`,
-      { userFacing: true, cause: err },
+      { cause: err },
     );
   }
 

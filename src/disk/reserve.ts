@@ -179,7 +179,6 @@ export async function allocateFile(
       throw new ArchiveError(
         ErrorCodes.RESERVE_NOT_ALLOCATED,
         `reserve file ${path} has ${formatBytes(allocatedBytes(st))} allocated after ${used}, less than its size ${formatBytes(sizeBytes)} (does the filesystem compress or deduplicate zeros?); it would not free space when released`,
-        { userFacing: true },
       );
     }
     return used;
@@ -190,14 +189,14 @@ export async function allocateFile(
       throw new ArchiveError(
         ErrorCodes.RESERVE_NO_SPACE,
         `no space to allocate ${formatBytes(sizeBytes)} for reserve ${path}`,
-        { userFacing: true, cause: err, retryable: true },
+        { cause: err, retryable: true },
       );
     }
     const msg = (err as { stderr?: unknown }).stderr ?? (err as Error).message;
     throw new ArchiveError(
       ErrorCodes.RESERVE_NOT_ALLOCATED,
       `cannot allocate reserve ${path}: ${String(msg).trim()}`,
-      { userFacing: true, cause: err },
+      { cause: err },
     );
   }
 }
@@ -224,7 +223,6 @@ export async function releaseReserve(spec: ReserveSpec, log?: Logger): Promise<R
     throw new ArchiveError(
       ErrorCodes.RESERVE_NONE_ARMED,
       `no armed reserve block in ${spec.dir} (0 of ${spec.count} armed): nothing to release; free space by removing data, then run "kafka-archive reserve rearm"`,
-      { userFacing: true },
     );
   }
   const before = await measureFilesystem(spec.dir);

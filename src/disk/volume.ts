@@ -173,9 +173,7 @@ function isInside(child: string, parent: string): boolean {
 }
 
 function configError(key: string, message: string): ArchiveError {
-  return new ArchiveError(ErrorCodes.CONFIG_INVALID, `config error: ${key}: ${message}`, {
-    userFacing: true,
-  });
+  return new ArchiveError(ErrorCodes.CONFIG_INVALID, `config error: ${key}: ${message}`);
 }
 
 /**
@@ -270,7 +268,6 @@ export function pickVolume(specs: VolumeSpec[], name: string): VolumeSpec {
     throw new ArchiveError(
       ErrorCodes.USAGE,
       `unknown volume ${JSON.stringify(name)}; configured volumes: ${specs.map((s) => s.name).join(', ')}`,
-      { userFacing: true },
     );
   }
   return spec;

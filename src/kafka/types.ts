@@ -2,6 +2,9 @@
  * The narrow Kafka interface the product uses. Everything above src/kafka depends on these
  * types only, so the client library behind them (kafkajs today) can be swapped.
  */
+import type { KafkaHeader, KafkaRecord } from '../record.js';
+
+export type { KafkaHeader, KafkaRecord };
 
 export interface TopicPartition {
   topic: string;
@@ -10,22 +13,6 @@ export interface TopicPartition {
 
 export interface TopicPartitionOffset extends TopicPartition {
   offset: bigint;
-}
-
-export interface KafkaHeader {
-  key: string;
-  value: Buffer | null;
-}
-
-/** A record as Kafka stored it. Header order and duplicates are kept exactly. */
-export interface KafkaRecord {
-  offset: bigint;
-  timestamp: bigint;
-  /** 0 = CreateTime, 1 = LogAppendTime */
-  timestampType: 0 | 1;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: KafkaHeader[];
 }
 
 export interface PartitionBatch extends TopicPartition {

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { ArchiveRecord } from './record.js';
+import type { KafkaRecord } from '../record.js';
 
 /**
  * SHA-256 over the records of a segment, in offset order, each encoded canonically
@@ -35,7 +35,7 @@ export class ContentHasher {
     if (b.length > 0) this.hash.update(b);
   }
 
-  update(r: ArchiveRecord): this {
+  update(r: KafkaRecord): this {
     this.fixed.writeBigInt64BE(r.offset, 0);
     this.fixed.writeBigInt64BE(r.timestamp, 8);
     this.fixed.writeUInt8(r.timestampType, 16);
@@ -55,7 +55,7 @@ export class ContentHasher {
   }
 }
 
-export function contentSha256(records: Iterable<ArchiveRecord>): string {
+export function contentSha256(records: Iterable<KafkaRecord>): string {
   const h = new ContentHasher();
   for (const r of records) h.update(r);
   return h.digestHex();

@@ -1,14 +1,6 @@
-export type { ArchiveRecord, ArchiveHeader } from './record.js';
 export { ContentHasher, contentSha256 } from './checksum.js';
 export { FORMAT_VERSION, toKv, fromKv } from './meta.js';
 export type { SegmentMeta, SegmentCompression } from './meta.js';
-export {
-  segmentFileName,
-  segmentRelPath,
-  partitionRelDir,
-  parseSegmentFileName,
-  assertTopicName,
-} from './layout.js';
 export { SegmentWriter } from './writer.js';
 export type { SegmentFacts, WriteOptions, WriteResult } from './writer.js';
 export {

@@ -8,7 +8,7 @@ import {
 import { compressors } from 'hyparquet-compressors';
 import { ArchiveError, ErrorCodes } from '../errors.js';
 import { fromKv, type SegmentMeta } from './meta.js';
-import type { ArchiveHeader, ArchiveRecord } from './record.js';
+import type { KafkaHeader, KafkaRecord } from '../record.js';
 
 export type { AsyncBuffer };
 
@@ -68,8 +68,8 @@ interface Row {
   headers: Array<{ key: unknown; value: Uint8Array | null | undefined }> | null | undefined;
 }
 
-function toRecord(r: Row): ArchiveRecord {
-  const headers: ArchiveHeader[] = (r.headers ?? []).map((h) => ({
+function toRecord(r: Row): KafkaRecord {
+  const headers: KafkaHeader[] = (r.headers ?? []).map((h) => ({
     key: toStr(h.key),
     value: toBuf(h.value),
   }));
@@ -92,7 +92,7 @@ export interface ReadRange {
 export async function* readSegmentRecords(
   seg: OpenSegment,
   range: ReadRange = {},
-): AsyncGenerator<ArchiveRecord> {
+): AsyncGenerator<KafkaRecord> {
   const from = range.fromOffset ?? -(2n ** 63n);
   const to = range.toOffset ?? 2n ** 63n;
   let rowStart = 0;

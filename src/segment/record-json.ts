@@ -1,4 +1,4 @@
-import type { ArchiveRecord } from './record.js';
+import type { KafkaRecord } from '../record.js';
 
 /*
  * The JSON form of one archived record, shared by `kafka-archive read` and the HTTP API's
@@ -19,7 +19,7 @@ function bytesField(b: Buffer | null): { v: string | null; enc?: 'base64' } {
 }
 
 /** One record as the `read` command prints it (one JSON line). */
-export function recordJson(topic: string, partition: number, r: ArchiveRecord): string {
+export function recordJson(topic: string, partition: number, r: KafkaRecord): string {
   const key = bytesField(r.key);
   const value = bytesField(r.value);
   return JSON.stringify({

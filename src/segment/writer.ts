@@ -15,7 +15,7 @@ import { ArchiveError, ErrorCodes, errnoCode } from '../errors.js';
 import { fsyncDir } from '../util/fs.js';
 import { ContentHasher } from './checksum.js';
 import { FORMAT_VERSION, toKv, type SegmentCompression, type SegmentMeta } from './meta.js';
-import type { ArchiveRecord } from './record.js';
+import type { KafkaRecord } from '../record.js';
 
 const WRITER_VERSION = `kafka-archive/${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}`;
 
@@ -76,7 +76,7 @@ export class SegmentWriter {
 
   async write(
     finalPath: string,
-    records: readonly ArchiveRecord[],
+    records: readonly KafkaRecord[],
     facts: SegmentFacts,
     options: WriteOptions,
   ): Promise<WriteResult> {
@@ -102,7 +102,7 @@ export class SegmentWriter {
           let end = start;
           let bytes = 0;
           while (end < records.length && end - start < CHUNK_ROWS && bytes < CHUNK_BYTES) {
-            const r = records[end] as ArchiveRecord;
+            const r = records[end] as KafkaRecord;
             bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 24;
             end++;
           }

@@ -10,8 +10,8 @@ import type { Catalog } from '../catalog/index.js';
 import type { Config } from '../config/index.js';
 import { ArchiveError, errnoCode, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log/index.js';
-import type { ObjectStore } from '../storage/index.js';
-import { tieredSource, type Tierer } from '../tiering/index.js';
+import type { SegmentSource } from '../archive/index.js';
+import type { Tierer } from '../tiering/index.js';
 import type { ArchiverView } from './health.js';
 import { createMetrics } from './metrics.js';
 import { createRoutes } from './routes.js';
@@ -40,7 +40,8 @@ export interface ServerDeps {
   archiver: ArchiverView;
   /** The live catalog; null when another process writes it (the /api routes then answer 503). */
   catalog: Catalog | null;
-  store: ObjectStore;
+  /** Opens catalogued segments from either tier (the service's object store and hot directory). */
+  source: SegmentSource;
   tierer: Pick<Tierer, 'totals' | 'failures'> | null;
   /** The disk monitor, when running: the watermark-state gauge shows the state it acts on. */
   monitor?: VolumeSampleSource | null;
@@ -70,7 +71,7 @@ function listenError(err: unknown, config: ServerConfig): ArchiveError {
   return new ArchiveError(
     ErrorCodes.CONFIG_INVALID,
     `server: cannot listen on ${config.host}:${config.port}: ${why}${code !== undefined ? ` (${code})` : ''}; set server.port (0 = any free port), server.host, or server.enabled: false`,
-    { userFacing: true, cause: err },
+    { cause: err },
   );
 }
 
@@ -101,7 +102,7 @@ export async function startServer(
   const handler = createRoutes({
     archiver: deps.archiver,
     catalog: deps.catalog,
-    source: tieredSource(deps.config.archiver.hotDir, deps.store),
+    source: deps.source,
     metrics,
     log: serverLog,
     stopping: () => stopping,

@@ -16,7 +16,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INT32_MAX = 2 ** 31 - 1;
 
 function usage(message: string): ArchiveError {
-  return new ArchiveError(ErrorCodes.USAGE, message, { userFacing: true });
+  return new ArchiveError(ErrorCodes.USAGE, message);
 }
 
 const show = (v: string) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v);

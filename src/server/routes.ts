@@ -6,8 +6,8 @@ import {
   readRecords,
   requireDataAtTime,
   type Catalog,
-  type SegmentSource,
 } from '../catalog/index.js';
+import type { SegmentSource } from '../archive/index.js';
 import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
 import { renderDiskReportHtml, type DiskReport } from '../disk/index.js';
 import type { Logger } from '../log/index.js';
@@ -101,7 +101,6 @@ function requireExactTopic(catalog: Catalog, topic: string): void {
   throw new ArchiveError(
     ErrorCodes.USAGE,
     `topic: ${JSON.stringify(topic)} is not an archived topic name (as a pattern it matches ${matched.slice(0, 10).join(', ')}${matched.length > 10 ? ', ...' : ''}); give one topic name`,
-    { userFacing: true },
   );
 }
 
@@ -163,7 +162,7 @@ export function createRoutes(
         res.setHeader('retry-after', '1');
         sendError(res, 503, {
           error: `too many reads at once (${maxReads}); retry shortly`,
-          code: 'BUSY',
+          code: ErrorCodes.BUSY,
         });
         return;
       }
@@ -211,7 +210,7 @@ export function createRoutes(
     if (handler === undefined) {
       sendError(res, 404, {
         error: `no such endpoint ${JSON.stringify(url.pathname)}; endpoints: ${Object.keys(routes).join(', ')}`,
-        code: 'NOT_FOUND',
+        code: ErrorCodes.NOT_FOUND,
       });
       return 'other';
     }
@@ -219,7 +218,7 @@ export function createRoutes(
       res.setHeader('allow', 'GET, HEAD');
       sendError(res, 405, {
         error: `${req.method} is not allowed; use GET`,
-        code: 'METHOD_NOT_ALLOWED',
+        code: ErrorCodes.METHOD_NOT_ALLOWED,
       });
       return url.pathname;
     }

@@ -9,7 +9,13 @@ export { LocalObjectStore } from './local.js';
 export type { LocalObjectStoreOptions } from './local.js';
 export { S3ObjectStore } from './s3.js';
 export type { S3ObjectStoreOptions } from './s3.js';
-export { validateKey, validatePrefix, validateMetadata, compareKeys } from './types.js';
+export {
+  validateKey,
+  validatePrefix,
+  validateMetadata,
+  compareKeys,
+  isStoreOutage,
+} from './types.js';
 export type {
   ObjectStore,
   PutBody,
@@ -28,7 +34,6 @@ export function createObjectStore(config: StorageConfig, log: Logger): ObjectSto
       throw new ArchiveError(
         ErrorCodes.CONFIG_INVALID,
         'config error: storage.s3.bucket: missing required key (required when storage.type is s3)',
-        { userFacing: true },
       );
     }
     const store = new S3ObjectStore({ ...s3, bucket, log: storeLog });

@@ -331,7 +331,7 @@ export class LocalObjectStore implements ObjectStore {
       return new ArchiveError(
         ErrorCodes.STORAGE_AUTH,
         `${what}: permission denied (${code}); check the owner and mode of ${this.root} (storage.local.dir)`,
-        { userFacing: true, cause: err, details: { errno: code } },
+        { cause: err, details: { errno: code } },
       );
     }
     // EEXIST here comes from mkdir over a file (link's EEXIST is handled in put).

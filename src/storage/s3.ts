@@ -108,7 +108,6 @@ export class S3ObjectStore implements ObjectStore {
       throw new ArchiveError(
         ErrorCodes.CONFIG_INVALID,
         `storage.s3.partSizeBytes must be at least 5MiB (got ${this.partSizeBytes})`,
-        { userFacing: true },
       );
     }
     this.endpointDesc = describeEndpoint(options.endpoint, options.region);
@@ -215,7 +214,6 @@ export class S3ObjectStore implements ObjectStore {
           throw new ArchiveError(
             ErrorCodes.STORAGE_UNAVAILABLE,
             `put ${key}: more than ${MAX_PARTS} parts of ${this.partSizeBytes} bytes; raise storage.s3.partSizeBytes`,
-            { userFacing: true },
           );
         }
         const r = await this.client.send(
@@ -371,11 +369,8 @@ export class S3ObjectStore implements ObjectStore {
     const what = key === '' ? `${op} on ${where}` : `${op} ${key} (${where})`;
     const reason = `${name}${status === undefined ? '' : ` ${status}`}: ${e.message ?? String(err)}`;
     const details = { op, key, bucket: this.bucket, endpoint: this.endpointDesc, status, name };
-    const fail = (
-      code: ErrorCode,
-      message: string,
-      flags: { retryable?: boolean; userFacing?: boolean } = {},
-    ) => new ArchiveError(code, message, { ...flags, cause: err, details });
+    const fail = (code: ErrorCode, message: string, flags: { retryable?: boolean } = {}) =>
+      new ArchiveError(code, message, { ...flags, cause: err, details });
 
     if (
       name === 'CredentialsProviderError' ||
@@ -384,35 +379,31 @@ export class S3ObjectStore implements ObjectStore {
       return fail(
         ErrorCodes.STORAGE_AUTH,
         `no S3 credentials for ${where}: set storage.s3.accessKeyId and storage.s3.secretAccessKey, or provide them through the AWS default chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or pod role)`,
-        { userFacing: true },
       );
     }
     if (name === 'NoSuchBucket' || (op === 'checkAccess' && status === 404)) {
       return fail(
         ErrorCodes.STORAGE_BUCKET_MISSING,
         `S3 bucket ${this.bucket} does not exist at ${this.endpointDesc} (storage.s3.bucket); create it or fix the name`,
-        { userFacing: true },
       );
     }
     if (name === 'SignatureDoesNotMatch') {
       return fail(
         ErrorCodes.STORAGE_AUTH,
         `S3 at ${this.endpointDesc} rejected the request signature for bucket ${this.bucket}: the secret access key (storage.s3.secretAccessKey) is wrong for this access key id`,
-        { userFacing: true },
       );
     }
     if (name === 'InvalidAccessKeyId') {
       return fail(
         ErrorCodes.STORAGE_AUTH,
         `S3 at ${this.endpointDesc} does not know the access key id (storage.s3.accessKeyId) used for bucket ${this.bucket}`,
-        { userFacing: true },
       );
     }
     if (name === 'RequestTimeTooSkewed') {
       return fail(
         ErrorCodes.STORAGE_AUTH,
         `S3 at ${this.endpointDesc} refused the request for bucket ${this.bucket}: this machine's clock is too far off; sync it (NTP)`,
-        { userFacing: true, retryable: true },
+        { retryable: true },
       );
     }
     if (
@@ -424,7 +415,6 @@ export class S3ObjectStore implements ObjectStore {
       return fail(
         ErrorCodes.STORAGE_AUTH,
         `access denied by S3 for ${what} (${name}): check the credentials and that they may list, read, write and delete objects in bucket ${this.bucket}`,
-        { userFacing: true },
       );
     }
     if (
@@ -436,7 +426,6 @@ export class S3ObjectStore implements ObjectStore {
       return fail(
         ErrorCodes.STORAGE_UNAVAILABLE,
         `S3 ${where} refused the request (${name}): the bucket is probably in another region than storage.s3.region, or storage.s3.endpoint points at the wrong service`,
-        { userFacing: true },
       );
     }
     if (key !== '' && (name === 'NoSuchKey' || status === 404)) {

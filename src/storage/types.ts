@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { ArchiveError, ErrorCodes } from '../errors.js';
+import { ArchiveError, ErrorCodes, isArchiveError } from '../errors.js';
 
 /**
  * The object-store contract shared by the embedded local backend and S3. Both backends pass the
@@ -11,8 +11,8 @@ import { ArchiveError, ErrorCodes } from '../errors.js';
  *   OBJECT_NOT_FOUND       get / getRange of a missing key
  *   OBJECT_RANGE_INVALID   getRange with start beyond the object's end (or start > end)
  *   STORAGE_KEY_INVALID    a key breaking the rules (or, locally, clashing with a directory)
- *   STORAGE_AUTH           credentials / permissions rejected (userFacing)
- *   STORAGE_BUCKET_MISSING the bucket does not exist (userFacing)
+ *   STORAGE_AUTH           credentials / permissions rejected (kind auth)
+ *   STORAGE_BUCKET_MISSING the bucket does not exist (kind config)
  *   STORAGE_UNAVAILABLE    anything else; `retryable` says whether trying again can help
  *   DISK_FULL              (local) no space left; retryable
  */
@@ -216,4 +216,14 @@ export function toBuffer(chunk: unknown): Buffer {
     return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
   throw new TypeError('a put body stream must yield Buffers, Uint8Arrays or strings');
+}
+
+/** The store cannot be used right now (down, refusing our credentials, bucket missing). */
+export function isStoreOutage(err: unknown): boolean {
+  return (
+    isArchiveError(err) &&
+    (err.code === ErrorCodes.STORAGE_UNAVAILABLE ||
+      err.code === ErrorCodes.STORAGE_AUTH ||
+      err.code === ErrorCodes.STORAGE_BUCKET_MISSING)
+  );
 }

@@ -1,3 +1,2 @@
 export { Tierer } from './tierer.js';
 export type { TiererDeps, TierFilter, TierRoundResult } from './tierer.js';
-export { objectBuffer, objectKey, tieredSource } from './sources.js';

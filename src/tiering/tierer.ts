@@ -1,18 +1,16 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Catalog, CatalogEntry } from '../catalog/index.js';
-import { entryFromMeta, forEachLimit, topicSpecMatcher } from '../catalog/index.js';
+import { adoptObjects, forEachLimit, topicSpecMatcher } from '../catalog/index.js';
 import type { TieringConfig } from '../config/index.js';
 import { ArchiveError, describeError, ErrorCodes, isArchiveError } from '../errors.js';
 import type { TopicInfo } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
-import { openSegment, parseSegmentFileName } from '../segment/index.js';
-import type { ObjectStore } from '../storage/index.js';
+import { hashFile, hashObject, segmentKey, topicMetaKey } from '../archive/index.js';
+import { isStoreOutage, type ObjectStore } from '../storage/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { fsyncDir } from '../util/fs.js';
-import { objectBuffer, objectKey } from './sources.js';
 
 export interface TiererDeps {
   catalog: Catalog;
@@ -50,35 +48,6 @@ export interface TierRoundResult {
   /** Objects that exist with different content: never overwritten, never evicted. */
   conflicts: string[];
   seconds: number;
-}
-
-const CHUNK = 8 * 2 ** 20;
-
-const isStoreOutage = (err: unknown): boolean =>
-  isArchiveError(err) &&
-  (err.code === ErrorCodes.STORAGE_UNAVAILABLE ||
-    err.code === ErrorCodes.STORAGE_AUTH ||
-    err.code === ErrorCodes.STORAGE_BUCKET_MISSING);
-
-async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path, {
-    highWaterMark: 1 << 20,
-  }) as AsyncIterable<Buffer>) {
-    h.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: h.digest('hex'), size };
-}
-
-/** SHA-256 of an object read back from the store (in ranges, so memory stays small). */
-async function hashObject(store: ObjectStore, key: string, size: number): Promise<string> {
-  const h = createHash('sha256');
-  for (let pos = 0; pos < size; pos += CHUNK) {
-    h.update(await store.getRange(key, pos, Math.min(size, pos + CHUNK) - 1));
-  }
-  return h.digest('hex');
 }
 
 /**
@@ -172,7 +141,7 @@ export class Tierer {
           this.deps.log.error(
             {
               code: isArchiveError(err) ? err.code : 'TIERING_FAILED',
-              segment: objectKey(e),
+              segment: segmentKey(e),
               err: describeError(err),
             },
             'could not tier a segment; it stays on the hot tier and is retried next round',
@@ -192,7 +161,7 @@ export class Tierer {
 
   private async tierOne(e: CatalogEntry, r: TierRoundResult, forceEvict: boolean): Promise<void> {
     const { catalog, store, hotDir, config, log } = this.deps;
-    const key = objectKey(e);
+    const key = segmentKey(e);
     const path = join(hotDir, key);
     if (!e.cold) {
       const local = await hashFile(path);
@@ -257,7 +226,7 @@ export class Tierer {
       const body = Buffer.from(
         JSON.stringify({ ...info, capturedAt: new Date().toISOString() }, null, 2),
       );
-      await this.deps.store.put(`topic=${topic}/_topic.json`, body);
+      await this.deps.store.put(topicMetaKey(topic), body);
       this.topicsSnapshotted.add(topic);
     } catch (err) {
       if (isStoreOutage(err)) throw err;
@@ -274,56 +243,10 @@ export class Tierer {
     if (start > now) await sleep(start - now, this.abort.signal).catch(() => undefined);
   }
 
-  /**
-   * Objects in the store that the catalog does not know as cold (uploaded just before a crash,
-   * or by another archiver sharing the bucket): their footer is read with range requests and,
-   * when a hot copy exists, its bytes compared; then they are catalogued as cold.
-   */
-  async adoptObjects(): Promise<number> {
+  /** Catalogues objects uploaded before a crash or by another archiver (see adoptObjects). */
+  adoptObjects(): Promise<number> {
     const { catalog, store, hotDir, log } = this.deps;
-    let adopted = 0;
-    const found: Array<{ key: string; size: number }> = [];
-    for await (const o of store.list('topic=')) {
-      const parts = o.key.split('/');
-      if (parts.length !== 3 || parseSegmentFileName(parts[2] as string) === null) continue;
-      const topic = parts[0]!.slice('topic='.length);
-      const partition = Number(parts[1]!.slice('partition='.length));
-      const names = parseSegmentFileName(parts[2] as string)!;
-      const known = catalog.get(topic, partition, names.firstOffset, names.lastOffset);
-      if (known?.cold !== true) found.push(o);
-    }
-    await forEachLimit(found, 8, async (o) => {
-      try {
-        const seg = await openSegment(objectBuffer(store, o.key, o.size));
-        const m = seg.meta;
-        if (objectKey(m) !== o.key) throw new Error(`footer says ${objectKey(m)}`);
-        const known = catalog.get(m.topic, m.partition, m.firstOffset, m.lastOffset);
-        let hot = false;
-        if (known?.hot === true) {
-          const local = await hashFile(join(hotDir, o.key)).catch(() => null);
-          const remote = await hashObject(store, o.key, o.size);
-          if (local === null || local.sha256 !== remote) {
-            log.warn(
-              { key: o.key },
-              'object differs from the hot copy: not adopted (the next tiering round reports it)',
-            );
-            return;
-          }
-          hot = true;
-        }
-        await catalog.put(entryFromMeta(m, o.size, { hot, cold: true }));
-        adopted++;
-      } catch (err) {
-        if (isStoreOutage(err)) throw err;
-        log.error(
-          { code: 'SEGMENT_CORRUPT', key: o.key, err: describeError(err) },
-          'object in the store is not a readable segment; not adopted',
-        );
-      }
-    });
-    await catalog.flush(true);
-    if (adopted > 0) log.info({ adopted }, 'objects adopted into the catalog');
-    return adopted;
+    return adoptObjects(catalog, store, hotDir, log);
   }
 
   /** Runs rounds every tiering.intervalMs; on an object-store outage backs off and retries. */

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
   archivedOffsets,
   Catalog,
-  createArchiver,
+  createArchiverService,
   createKafkajsClient,
   createLogger,
   hotSource,
@@ -72,7 +72,7 @@ describe(`catalog and query on Kafka ${kafkaInfo.version}`, () => {
     await admin.disconnect();
 
     const config = loadConfig({ env });
-    const service = await createArchiver(config, log);
+    const service = await createArchiverService(config, log);
     await service.start();
     try {
       await waitFor(

@@ -341,7 +341,7 @@ describe('S3ObjectStore access errors', () => {
     });
     try {
       const err = await expectCode(store.checkAccess(), 'STORAGE_AUTH');
-      expect(err.userFacing).toBe(true);
+      expect(err.kind).toBe('auth');
       expect(err.retryable).toBe(false);
       expect(err.message).toContain(s3.endpoint.replace(/\/$/, ''));
       expect(err.message).toContain(s3.bucket);
@@ -362,7 +362,7 @@ describe('S3ObjectStore access errors', () => {
     const store = new S3ObjectStore({ ...s3Options, bucket, maxAttempts: 1 });
     try {
       const err = await expectCode(store.checkAccess(), 'STORAGE_BUCKET_MISSING');
-      expect(err.userFacing).toBe(true);
+      expect(err.kind).toBe('config');
       expect(err.message).toContain(bucket);
       expect(err.message).toContain('storage.s3.bucket');
       await expectCode(store.put('x', Buffer.from('x')), 'STORAGE_BUCKET_MISSING');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
-  createArchiver,
+  createArchiverService,
   createKafkajsClient,
   createLogger,
   loadConfig,
@@ -108,7 +108,7 @@ describe(`HTTP server on Kafka ${kafkaInfo.version}`, () => {
 
     const config = loadConfig({ env });
     expect(config.server).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
-    service = await createArchiver(config, log);
+    service = await createArchiverService(config, log);
     server = await startServer({ ...service, config }, { ...config.server, port: 0 }, log);
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 

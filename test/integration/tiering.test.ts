@@ -13,7 +13,7 @@ import {
   createLogger,
   createObjectStore,
   loadConfig,
-  objectKey,
+  segmentKey,
   readRecords,
   tieredSource,
   type KafkaClient,
@@ -118,7 +118,7 @@ async function expectAllColdAndExact(
     // A catalog entry never points at a missing object, and every object is catalogued.
     const objects = new Set<string>();
     for await (const o of store.list('topic=')) if (o.key.endsWith('.parquet')) objects.add(o.key);
-    expect(new Set(entries.map((e) => objectKey(e)))).toEqual(objects);
+    expect(new Set(entries.map((e) => segmentKey(e)))).toEqual(objects);
 
     const source = tieredSource(join(dir, 'nowhere'), store); // no hot dir: cold reads only
     const offsets = await archivedOffsets(catalog, source, topic);

@@ -14,7 +14,7 @@ import {
   reconcileHot,
   SegmentWriter,
   segmentRelPath,
-  type ArchiveRecord,
+  type KafkaRecord,
 } from '../../src/index.js';
 
 const writer = new SegmentWriter();
@@ -24,7 +24,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const rec = (o: number): ArchiveRecord => ({
+const rec = (o: number): KafkaRecord => ({
   offset: BigInt(o),
   timestamp: 1_790_000_000_000n + BigInt(o),
   timestampType: 0,

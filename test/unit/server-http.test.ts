@@ -11,7 +11,7 @@ import {
   loadConfig,
   type ArchiverStats,
   type CatalogEntry,
-  type ObjectStore,
+  type SegmentSource,
 } from '../../src/index.js';
 import type { VolumeSample } from '../../src/disk/index.js';
 import {
@@ -35,7 +35,7 @@ const config = loadConfig({
   },
 });
 
-const store = {} as ObjectStore; // the routes below never open a segment
+const source = {} as SegmentSource; // the routes below never open a segment
 
 function stats(over: Partial<ArchiverStats> = {}): ArchiverStats {
   return {
@@ -80,7 +80,7 @@ async function start(over: Partial<ServerDeps> = {}): Promise<ServerHandle> {
     {
       archiver: { getStats: () => stats() },
       catalog: null,
-      store,
+      source,
       tierer: null,
       config,
       ...over,
@@ -269,13 +269,12 @@ describe('HTTP server', () => {
     try {
       await expect(
         startServer(
-          { archiver: { getStats: () => stats() }, catalog: null, store, tierer: null, config },
+          { archiver: { getStats: () => stats() }, catalog: null, source, tierer: null, config },
           { enabled: true, host: '127.0.0.1', port },
           log,
         ),
       ).rejects.toMatchObject({
         code: 'CONFIG_INVALID',
-        userFacing: true,
         message: expect.stringMatching(
           new RegExp(
             `^server: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use \\(EADDRINUSE\\); set server\\.port`,

@@ -19,7 +19,7 @@ function usageMessage(fn: () => unknown): string {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(ArchiveError);
-    expect(err).toMatchObject({ code: 'USAGE', userFacing: true });
+    expect(err).toMatchObject({ code: 'USAGE' });
     return (err as Error).message;
   }
   throw new Error('expected a USAGE error');
@@ -114,8 +114,7 @@ describe('server query parsing', () => {
 });
 
 describe('server error responses', () => {
-  const err = (code: keyof typeof ErrorCodes, userFacing = true) =>
-    new ArchiveError(ErrorCodes[code], `msg ${code}`, { userFacing });
+  const err = (code: keyof typeof ErrorCodes) => new ArchiveError(ErrorCodes[code], `msg ${code}`);
 
   it('user mistakes are 400, nothing-there 404, outages 503, the rest 500', () => {
     expect(httpError(err('USAGE'))).toEqual({
@@ -126,10 +125,10 @@ describe('server error responses', () => {
     expect(httpError(err('ARCHIVE_TOPIC_UNKNOWN')).status).toBe(404);
     expect(httpError(err('ARCHIVE_OFFSET_OUT_OF_RANGE')).status).toBe(404);
     expect(httpError(err('ARCHIVE_NO_DATA_AT_TIME')).status).toBe(404);
-    expect(httpError(err('STORAGE_UNAVAILABLE', false)).status).toBe(503);
-    expect(httpError(err('CATALOG_LOCKED', false)).status).toBe(503);
+    expect(httpError(err('STORAGE_UNAVAILABLE')).status).toBe(503);
+    expect(httpError(err('CATALOG_LOCKED')).status).toBe(503);
     expect(httpError(err('OBJECT_NOT_FOUND')).status).toBe(500);
-    expect(httpError(err('SEGMENT_CORRUPT', false))).toMatchObject({
+    expect(httpError(err('SEGMENT_CORRUPT'))).toMatchObject({
       status: 500,
       body: { code: 'SEGMENT_CORRUPT' },
       internal: true,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { redactConfig } from '../../config/index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../errors.js';
 
 export function registerConfig(program: Command, setExit: (code: number) => void): void {
   const cmd = program.command('config').description('check or print the effective configuration');

@@ -19,10 +19,10 @@ import {
   type VolumeSample,
 } from '../../disk/index.js';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
-import { createKafkajsClient } from '../../kafka/index.js';
+import { createKafkaClient } from '../../service/index.js';
 import type { Logger } from '../../log/index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../errors.js';
 import { table, toJson } from '../format.js';
 
 export interface KafkaDirOptions {
@@ -147,7 +147,7 @@ async function topicOverridesFromKafka(
   config: Config,
   log: Logger,
 ): Promise<Map<string, TopicIndexOverrides>> {
-  const admin = await createKafkajsClient(config.kafka, log).admin();
+  const admin = await createKafkaClient(config, log).admin();
   const out = new Map<string, TopicIndexOverrides>();
   try {
     const topics = await admin.listTopics();
@@ -175,7 +175,6 @@ function parseWindow(value: string): number {
     throw new ArchiveError(
       ErrorCodes.USAGE,
       `--window: got ${JSON.stringify(value)}: expected a duration such as 12h, 7d or 30d`,
-      { userFacing: true },
     );
   }
   return ms;
@@ -187,7 +186,6 @@ function parseCount(value: string, flag: string): number {
     throw new ArchiveError(
       ErrorCodes.USAGE,
       `${flag}: got ${JSON.stringify(value)}: expected a whole number >= 1`,
-      { userFacing: true },
     );
   }
   return n;
@@ -297,7 +295,6 @@ export function registerDisk(program: Command, setExit: (code: number) => void):
         throw new ArchiveError(
           ErrorCodes.USAGE,
           'nothing to scan: give --log-dir DIR... or --server-properties FILE (or set disk.kafka.logDirs / disk.kafka.serverProperties)',
-          { userFacing: true },
         );
       }
       const scans = await scanLogDirs([...new Set(dirs)], {
@@ -339,7 +336,6 @@ export function registerDisk(program: Command, setExit: (code: number) => void):
         throw new ArchiveError(
           ErrorCodes.USAGE,
           'no Kafka log.dir: give --log-dir DIR... or --server-properties FILE (or set disk.kafka.logDirs / disk.kafka.serverProperties)',
-          { userFacing: true },
         );
       }
       const propsFile = opts.serverProperties ?? ctx.config.disk.kafka.serverProperties;

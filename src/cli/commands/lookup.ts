@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { lookupTime, requireDataAtTime } from '../../index.js';
-import { openArchive } from '../archive-access.js';
+import { openArchiveForRead } from '../../index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../errors.js';
 import { isoTime, table, toJson } from '../format.js';
 import { parseTimeArg } from '../time-arg.js';
 
@@ -21,7 +21,7 @@ export function registerLookup(program: Command, setExit: (code: number) => void
     .action(async (topic: string, opts: { time: string }, command: Command) => {
       const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
       const ts = parseTimeArg('--time', opts.time);
-      const { catalog, source } = await openArchive(ctx);
+      const { catalog, source } = await openArchiveForRead(ctx.config, ctx.log);
       const rows = await lookupTime(catalog, source, topic, ts);
       requireDataAtTime(rows, topic, ts);
       if (ctx.json) ctx.out(toJson(rows));

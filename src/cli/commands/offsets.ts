@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { archivedOffsets, formatBytes } from '../../index.js';
-import { openArchive } from '../archive-access.js';
+import { openArchiveForRead } from '../../index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../errors.js';
 import { isoTime, table, toJson } from '../format.js';
 
 export function registerOffsets(program: Command, setExit: (code: number) => void): void {
@@ -16,7 +16,7 @@ export function registerOffsets(program: Command, setExit: (code: number) => voi
     )
     .action(async (topic: string, _opts: unknown, command: Command) => {
       const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
-      const { catalog, source } = await openArchive(ctx);
+      const { catalog, source } = await openArchiveForRead(ctx.config, ctx.log);
       const rows = await archivedOffsets(catalog, source, topic);
       if (ctx.json) {
         ctx.out(toJson(rows));

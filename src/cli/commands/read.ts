@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { ArchiveError, ErrorCodes, readRecords, recordJson } from '../../index.js';
-import { openArchive } from '../archive-access.js';
+import { openArchiveForRead } from '../../index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../errors.js';
 import { parseBigIntArg, parseTimeArg } from '../time-arg.js';
 
 interface ReadOptions {
@@ -35,11 +35,9 @@ export function registerRead(program: Command, setExit: (code: number) => void):
       const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
       const partition = Number(parseBigIntArg('--partition', opts.partition));
       if (opts.offset === undefined && opts.from === undefined) {
-        throw new ArchiveError(ErrorCodes.USAGE, 'read: give --offset or --from (or both)', {
-          userFacing: true,
-        });
+        throw new ArchiveError(ErrorCodes.USAGE, 'read: give --offset or --from (or both)');
       }
-      const { catalog, source } = await openArchive(ctx);
+      const { catalog, source } = await openArchiveForRead(ctx.config, ctx.log);
       const records = readRecords(catalog, source, {
         topic,
         partition,

@@ -13,7 +13,7 @@ import {
 } from '../../disk/index.js';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
 import { makeContext, type CommandContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../errors.js';
 import { table, toJson } from '../format.js';
 import type { KafkaDirOptions } from './disk.js';
 
@@ -103,7 +103,6 @@ export function registerReserve(program: Command, setExit: (code: number) => voi
         throw new ArchiveError(
           ErrorCodes.USAGE,
           `several volumes have reserves (${specs.map((s) => s.name).join(', ')}): choose one with --volume NAME`,
-          { userFacing: true },
         );
       }
     }
@@ -112,7 +111,6 @@ export function registerReserve(program: Command, setExit: (code: number) => voi
       throw new ArchiveError(
         ErrorCodes.RESERVE_NONE_ARMED,
         'no volume has reserves configured (disk.reserve.count is 0)',
-        { userFacing: true },
       );
     }
     const r = await releaseReserve(spec.reserve, ctx.log);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { createArchiver, type ArchiverService } from '../../index.js';
+import { createArchiverService, type ArchiverService } from '../../index.js';
 import { startServer, type ServerHandle } from '../../server/index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../errors.js';
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
   program
@@ -73,7 +73,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         };
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
-        service = await createArchiver(cfg, ctx.log);
+        service = await createArchiverService(cfg, ctx.log);
         if (signalled === null && cfg.server.enabled) {
           server = await startServer({ ...service, config: cfg }, cfg.server, ctx.log).catch(
             async (err: unknown) => {

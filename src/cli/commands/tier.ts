@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
-import {
-  ArchiveError,
-  Catalog,
-  createObjectStore,
-  ErrorCodes,
-  LocalSegmentIndex,
-  parseDurationMs,
-  reconcileHot,
-  Tierer,
-} from '../../index.js';
+import { ArchiveError, ErrorCodes, parseDurationMs, runTierPass } from '../../index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../../errors.js';
 import { toJson } from '../format.js';
 
 export function registerTier(program: Command, setExit: (code: number) => void): void {
@@ -37,48 +28,18 @@ export function registerTier(program: Command, setExit: (code: number) => void):
           throw new ArchiveError(
             ErrorCodes.USAGE,
             `--older-than: got ${JSON.stringify(opts.olderThan)}: expected a duration such as 0, 30m, 24h or 7d`,
-            { userFacing: true },
           );
         }
       }
-      let catalog: Catalog;
-      try {
-        catalog = await Catalog.open(ctx.config.catalog.dir, { writable: true });
-      } catch (err) {
-        if (err instanceof ArchiveError && err.code === ErrorCodes.CATALOG_LOCKED) {
-          throw new ArchiveError(
-            ErrorCodes.CATALOG_LOCKED,
-            `${err.message}: the running service tiers on its own (tiering.minAgeMs); stop it to tier by hand`,
-            { userFacing: true },
-          );
-        }
-        throw err;
-      }
-      const store = createObjectStore(ctx.config.storage, ctx.log);
-      try {
-        await reconcileHot(catalog, new LocalSegmentIndex(ctx.config.archiver.hotDir), ctx.log);
-        const tierer = new Tierer({
-          catalog,
-          store,
-          hotDir: ctx.config.archiver.hotDir,
-          config: ctx.config.tiering,
-          log: ctx.log,
-        });
-        await store.checkAccess();
-        await tierer.adoptObjects();
-        const r = await tierer.runOnce({
-          ...(opts.topic !== undefined ? { topic: opts.topic } : {}),
-          ...(olderThanMs !== undefined ? { olderThanMs } : {}),
-        });
-        if (ctx.json) ctx.out(toJson(r));
-        else
-          ctx.out(
-            `tiered ${r.uploaded} segments (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${(r.bytes / 2 ** 20 / Math.max(r.seconds, 0.001)).toFixed(1)} MiB/s), adopted ${r.adopted}, evicted ${r.evicted} hot copies, ${r.conflicts.length} conflicts -> ${store.description}`,
-          );
-        setExit(r.conflicts.length > 0 ? ExitCode.DATA : ExitCode.OK);
-      } finally {
-        await catalog.close();
-        await store.close();
-      }
+      const r = await runTierPass(ctx.config, ctx.log, {
+        ...(opts.topic !== undefined ? { topic: opts.topic } : {}),
+        ...(olderThanMs !== undefined ? { olderThanMs } : {}),
+      });
+      if (ctx.json) ctx.out(toJson(r));
+      else
+        ctx.out(
+          `tiered ${r.uploaded} segments (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${(r.bytes / 2 ** 20 / Math.max(r.seconds, 0.001)).toFixed(1)} MiB/s), adopted ${r.adopted}, evicted ${r.evicted} hot copies, ${r.conflicts.length} conflicts -> ${r.store}`,
+        );
+      setExit(r.conflicts.length > 0 ? ExitCode.DATA : ExitCode.OK);
     });
 }

@@ -83,7 +83,6 @@ export class DiskReportScheduler {
       throw new ArchiveError(
         ErrorCodes.CONFIG_INVALID,
         `config error: disk.reportSchedule: got ${JSON.stringify(this.schedule)}: ${check.errors.map((e) => e.message).join('; ') || 'not a cron expression'}`,
-        { userFacing: true },
       );
     }
   }

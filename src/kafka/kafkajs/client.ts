@@ -212,9 +212,6 @@ class KafkajsAdmin implements Admin {
       throw new ArchiveError(
         ErrorCodes.KAFKA_TOPIC_UNKNOWN,
         `topic ${topic} does not exist in Kafka`,
-        {
-          userFacing: true,
-        },
       );
     }
     const res = await this.admin.describeConfigs({
@@ -321,7 +318,7 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
         throw new ArchiveError(
           ErrorCodes.KAFKA_UNAVAILABLE,
           `cannot connect to Kafka at ${config.brokers.join(',')}: ${(err as Error).message}`,
-          { userFacing: true, retryable: true, cause: err },
+          { retryable: true, cause: err },
         );
       }
       return new KafkajsAdmin(a, kafka);

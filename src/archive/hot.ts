@@ -1,43 +1,46 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseSegmentFileName } from '../segment/index.js';
+import {
+  parsePartitionDir,
+  parseSegmentFileName,
+  parseTopicDir,
+  partitionRelDir,
+  topicRelDir,
+  type SegmentLocation,
+} from './layout.js';
 
 /** One sealed segment on the local hot tier. */
-export interface LocalSegment {
-  topic: string;
-  partition: number;
-  firstOffset: bigint;
-  lastOffset: bigint;
+export interface LocalSegment extends SegmentLocation {
   path: string;
   bytes: number;
 }
 
 /**
  * The index of sealed segments on the local hot tier, read from the directory layout
- * `topic=<t>/partition=<p>/<first>-<last>.parquet`. Segments appear there only through an
- * atomic rename after fsync, so the directory itself is a crash-safe index: a listing never shows
- * a partial segment (temporary files start with a dot and are ignored).
+ * (layout.ts). Segments appear there only through an atomic rename after fsync, so the
+ * directory itself is a crash-safe index: a listing never shows a partial segment (temporary
+ * files start with a dot and are ignored).
  */
 export class LocalSegmentIndex {
   constructor(readonly root: string) {}
 
   partitionDir(topic: string, partition: number): string {
-    return join(this.root, `topic=${topic}`, `partition=${partition}`);
+    return join(this.root, partitionRelDir(topic, partition));
   }
 
   async topics(): Promise<string[]> {
     const names = await readdirOrEmpty(this.root);
     return names
-      .filter((n) => n.startsWith('topic='))
-      .map((n) => n.slice('topic='.length))
+      .map(parseTopicDir)
+      .filter((t): t is string => t !== null)
       .sort();
   }
 
   async partitions(topic: string): Promise<number[]> {
-    const names = await readdirOrEmpty(join(this.root, `topic=${topic}`));
+    const names = await readdirOrEmpty(join(this.root, topicRelDir(topic)));
     return names
-      .filter((n) => /^partition=\d+$/.test(n))
-      .map((n) => Number(n.slice('partition='.length)))
+      .map(parsePartitionDir)
+      .filter((p): p is number => p !== null)
       .sort((a, b) => a - b);
   }
 

@@ -1,0 +1,22 @@
+export {
+  assertTopicName,
+  parsePartitionDir,
+  parseSegmentFileName,
+  parseSegmentKey,
+  parseTopicDir,
+  partitionRelDir,
+  segmentFileName,
+  segmentKey,
+  segmentRelPath,
+  topicMetaKey,
+  topicRelDir,
+  TOPICS_PREFIX,
+} from './layout.js';
+export type { SegmentLocation } from './layout.js';
+export { LocalSegmentIndex } from './hot.js';
+export type { LocalSegment } from './hot.js';
+export { listSegmentObjects, objectBuffer } from './cold.js';
+export type { SegmentObject } from './cold.js';
+export { hotSource, tieredSource } from './source.js';
+export type { SegmentSource, TieredSegment } from './source.js';
+export { hashFile, hashObject } from './verify.js';

@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log/index.js';
+import {
+  hashFile,
+  hashObject,
+  listSegmentObjects,
+  objectBuffer,
+  segmentKey,
+  type SegmentObject,
+} from '../archive/index.js';
+import { openSegment } from '../segment/index.js';
+import { isStoreOutage, type ObjectStore } from '../storage/index.js';
+import { entryFromMeta } from './entry.js';
+import { forEachLimit } from './reconcile.js';
+import type { Catalog } from './store.js';
+
+/**
+ * Objects in the store that the catalog does not know as cold (uploaded just before a crash,
+ * or by another archiver sharing the bucket): their footer is read with range requests and,
+ * when a hot copy exists, its bytes compared; then they are catalogued as cold. Returns how many
+ * were adopted. An object-store outage is thrown; an unreadable object is logged and skipped.
+ */
+export async function adoptObjects(
+  catalog: Catalog,
+  store: ObjectStore,
+  hotDir: string,
+  log: Logger,
+): Promise<number> {
+  let adopted = 0;
+  const found: SegmentObject[] = [];
+  for await (const o of listSegmentObjects(store)) {
+    const known = catalog.get(o.topic, o.partition, o.firstOffset, o.lastOffset);
+    if (known?.cold !== true) found.push(o);
+  }
+  await forEachLimit(found, 8, async (o) => {
+    try {
+      const seg = await openSegment(objectBuffer(store, o.key, o.size));
+      const m = seg.meta;
+      if (segmentKey(m) !== o.key) throw new Error(`footer says ${segmentKey(m)}`);
+      const known = catalog.get(m.topic, m.partition, m.firstOffset, m.lastOffset);
+      let hot = false;
+      if (known?.hot === true) {
+        const local = await hashFile(join(hotDir, o.key)).catch(() => null);
+        const remote = await hashObject(store, o.key, o.size);
+        if (local === null || local.sha256 !== remote) {
+          log.warn(
+            { key: o.key },
+            'object differs from the hot copy: not adopted (the next tiering round reports it)',
+          );
+          return;
+        }
+        hot = true;
+      }
+      await catalog.put(entryFromMeta(m, o.size, { hot, cold: true }));
+      adopted++;
+    } catch (err) {
+      if (isStoreOutage(err)) throw err;
+      log.error(
+        { code: 'SEGMENT_CORRUPT', key: o.key, err: describeError(err) },
+        'object in the store is not a readable segment; not adopted',
+      );
+    }
+  });
+  await catalog.flush(true);
+  if (adopted > 0) log.info({ adopted }, 'objects adopted into the catalog');
+  return adopted;
+}

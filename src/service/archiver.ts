@@ -1,0 +1,157 @@
+import { Archiver } from '../archiver/index.js';
+import { LocalSegmentIndex, tieredSource, type SegmentSource } from '../archive/index.js';
+import { archivedHighWatermark, Catalog, entryFromMeta, reconcileHot } from '../catalog/index.js';
+import type { Config } from '../config/index.js';
+import { DiskMonitor, DiskReportScheduler, resolveVolumes } from '../disk/index.js';
+import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
+import type { Admin } from '../kafka/index.js';
+import type { Logger } from '../log/index.js';
+import { SegmentWriter } from '../segment/index.js';
+import { createObjectStore, type ObjectStore } from '../storage/index.js';
+import { Tierer } from '../tiering/index.js';
+import { createKafkaClient } from './kafka.js';
+
+export interface ArchiverService {
+  archiver: Archiver;
+  /** The persisted catalog, or null when another process sharing it is its writer. */
+  catalog: Catalog | null;
+  store: ObjectStore;
+  /** Opens catalogued segments from the hot directory or the object store. */
+  source: SegmentSource;
+  /** Null when tiering is disabled or another process writes the catalog. */
+  tierer: Tierer | null;
+  /** Null when disk.monitor.enabled is off. */
+  monitor: DiskMonitor | null;
+  /** The scheduled disk report (disk.reportSchedule), null when disk.monitor.enabled is off. */
+  reports: DiskReportScheduler | null;
+  /** Starts consuming and, when enabled, tiering and the disk monitor. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How often the service adopts segments sealed by other members sharing its hot directory. */
+const RECONCILE_INTERVAL_MS = 30_000;
+
+/** The catalog as its writer, or null (with a warning) when another process writes it. */
+async function openServiceCatalog(config: Config, log: Logger): Promise<Catalog | null> {
+  try {
+    return await Catalog.open(config.catalog.dir, { writable: true });
+  } catch (err) {
+    if (!(err instanceof ArchiveError) || err.code !== ErrorCodes.CATALOG_LOCKED) throw err;
+    log.warn(
+      { catalogDir: config.catalog.dir, holder: err.details?.holder },
+      'another process writes this catalog; it will adopt the segments this one seals',
+    );
+    return null;
+  }
+}
+
+/** Keeps the catalog in step with the hot directory: once now, then every RECONCILE_INTERVAL_MS. */
+async function startReconciling(
+  catalog: Catalog,
+  hot: LocalSegmentIndex,
+  log: Logger,
+): Promise<NodeJS.Timeout> {
+  const t0 = Date.now();
+  const r = await reconcileHot(catalog, hot, log);
+  log.info(
+    { ...r, quarantined: r.quarantined.length, segments: catalog.size, ms: Date.now() - t0 },
+    'catalog checked against the hot directory',
+  );
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    reconcileHot(catalog, hot, log)
+      .catch((err: unknown) => log.warn({ err: describeError(err) }, 'catalog check failed'))
+      .finally(() => (running = false));
+  }, RECONCILE_INTERVAL_MS);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * The archiver service with its production parts: Kafka client, segment writer, catalog (checked
+ * against the hot directory at start; one entry per sealed segment, written before its offset is
+ * committed), tierer, disk monitor and scheduled disk report. Call `start()` on the result.
+ */
+export async function createArchiverService(config: Config, log: Logger): Promise<ArchiverService> {
+  const writer = new SegmentWriter();
+  const hot = new LocalSegmentIndex(config.archiver.hotDir);
+  const catalogLog = log.child({ component: 'catalog' });
+  const catalog = await openServiceCatalog(config, catalogLog);
+  const kafka = createKafkaClient(config, log);
+  const store = createObjectStore(config.storage, log);
+  const archiver = new Archiver({
+    kafka,
+    config: config.archiver,
+    writer,
+    index: archivedHighWatermark(hot, catalog),
+    ...(catalog !== null
+      ? {
+          recordSealed: (e) =>
+            catalog.put(entryFromMeta(e.meta, e.bytes, { hot: true, cold: false })),
+        }
+      : {}),
+    log: log.child({ component: 'archiver' }),
+  });
+  const timer = catalog !== null ? await startReconciling(catalog, hot, catalogLog) : null;
+  let admin: Promise<Admin> | null = null;
+  const tierer =
+    catalog !== null && config.tiering.enabled
+      ? new Tierer({
+          catalog,
+          store,
+          hotDir: config.archiver.hotDir,
+          config: config.tiering,
+          log: log.child({ component: 'tiering' }),
+          describeTopic: async (topic) => (await (admin ??= kafka.admin())).describeTopic(topic),
+        })
+      : null;
+  const monitor = config.disk.monitor.enabled
+    ? new DiskMonitor({
+        volumes: await resolveVolumes(config),
+        intervalMs: config.disk.monitor.intervalMs,
+        log: log.child({ component: 'disk' }),
+        actions: {
+          async relieveHot(bytes) {
+            if (tierer === null) return 0;
+            const r = await tierer.runOnce({ olderThanMs: 0, evict: true, maxBytes: bytes });
+            return r.evictedBytes;
+          },
+          pauseIngest: (reason) => archiver.pauseAll(reason),
+          resumeIngest: () => archiver.resumeAll(),
+        },
+      })
+    : null;
+  const reports = config.disk.monitor.enabled
+    ? new DiskReportScheduler({ config, log: log.child({ component: 'disk-report' }) })
+    : null;
+  return {
+    archiver,
+    catalog,
+    store,
+    source: tieredSource(config.archiver.hotDir, store),
+    tierer,
+    monitor,
+    reports,
+    async start() {
+      await archiver.start();
+      tierer?.start();
+      monitor?.start();
+      reports?.start();
+      void reports?.runOnce(); // a first report (and its gauges) now, not at the first cron tick
+    },
+    async close() {
+      if (timer !== null) clearInterval(timer);
+      await reports?.stop();
+      await monitor?.stop();
+      await tierer?.stop();
+      await archiver.stop();
+      writer.close();
+      await catalog?.close();
+      if (admin !== null) await (await admin.catch(() => null))?.disconnect();
+      await store.close();
+    },
+  };
+}

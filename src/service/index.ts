@@ -1,0 +1,14 @@
+/**
+ * The composition root: the one place where concrete parts (the Kafka client, the segment
+ * writer, the object store backend, the catalog) are chosen and wired into the engines. The CLI,
+ * the HTTP server and the library API get their engines from here.
+ */
+export { createArchiverService } from './archiver.js';
+export type { ArchiverService } from './archiver.js';
+export { openArchiveForRead, openCatalogForWrite } from './catalog.js';
+export type { ArchiveReader } from './catalog.js';
+export { createKafkaClient } from './kafka.js';
+export { runTierPass } from './tier.js';
+export type { TierPassResult } from './tier.js';
+export { rebuildCatalog } from './rebuild.js';
+export type { RebuildResult } from './rebuild.js';
