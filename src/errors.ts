@@ -25,6 +25,8 @@ export type ErrorKind =
 interface CodeSpec {
   kind: ErrorKind;
   summary: string;
+  /** An HTTP status more precise than the kind's (e.g. 405). */
+  status?: number;
 }
 
 /** The error-code table: every code the product throws or logs. */
@@ -116,7 +118,11 @@ export const ERROR_TABLE = {
     summary: 'the catalog files are unreadable; run `catalog rebuild`',
   },
   NOT_FOUND: { kind: 'not_found', summary: 'HTTP: no such route' },
-  METHOD_NOT_ALLOWED: { kind: 'usage', summary: 'HTTP: the route does not take that method' },
+  METHOD_NOT_ALLOWED: {
+    kind: 'usage',
+    summary: 'HTTP: the route does not take that method',
+    status: 405,
+  },
   BUSY: { kind: 'unavailable', summary: 'HTTP: too many reads at once; retry' },
   INTERNAL: { kind: 'internal', summary: 'an unexpected error; the log has the details' },
 } as const satisfies Record<string, CodeSpec>;
@@ -148,11 +154,14 @@ export function exitCodeOf(kind: ErrorKind): number {
 }
 
 /**
- * The HTTP status of a kind. Auth here means the service's own credentials to Kafka or the store
- * were refused: the service cannot answer now (503), the caller did nothing wrong.
+ * The HTTP status of a code: its own when the table gives one, else its kind's. Auth here means
+ * the service's own credentials to Kafka or the store were refused: the service cannot answer
+ * now (503), the caller did nothing wrong.
  */
-export function httpStatusOf(kind: ErrorKind): number {
-  switch (kind) {
+export function httpStatusOf(code: ErrorCode): number {
+  const spec: CodeSpec = ERROR_TABLE[code];
+  if (spec.status !== undefined) return spec.status;
+  switch (spec.kind) {
     case 'usage':
       return 400;
     case 'not_found':

@@ -22,7 +22,7 @@ import { resolveTopics, sameTopics } from './topic-resolver.js';
 export interface ArchiverDeps {
   kafka: KafkaClient;
   config: ArchiverConfig;
-  writer: SegmentWriter;
+  writer: Pick<SegmentWriter, 'write'>;
   /** The archive's highest offset per partition (resume point and overlap trimming). */
   index: ArchivedHighWatermark;
   /**

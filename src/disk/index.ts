@@ -74,7 +74,7 @@ export type {
 export { measureFilesystem, measureUsage, allocatedBytes, filesystemTypeName } from './fs-stats.js';
 export type { FilesystemSample, DirUsage, WalkOptions } from './fs-stats.js';
 export { DiskMonitor, bytesAboveLow } from './monitor.js';
-export type { PressureActions, DiskMonitorDeps } from './monitor.js';
+export type { PressureActions, DiskMonitorDeps, DiskMonitorCounters } from './monitor.js';
 export {
   estimateLogDirHeadroom,
   estimatePartitionHeadroom,

@@ -40,6 +40,18 @@ export function bytesAboveLow(s: VolumeSample): number {
  * One reserve is released per entry into flood, so the escape hatch works as many times as there
  * are blocks. Every action is logged once per transition, not on every sample.
  */
+/** Counts of what a DiskMonitor did since it started. */
+export interface DiskMonitorCounters {
+  /** Completed rounds over every volume. */
+  samples: number;
+  /** Entries of a volume into the flood watermark. */
+  floods: number;
+  /** Reserve blocks released. */
+  releases: number;
+  /** Reserve blocks re-armed (allocated again). */
+  rearms: number;
+}
+
 export class DiskMonitor {
   private readonly states = new Map<string, WatermarkState>();
   private timer: NodeJS.Timeout | null = null;
@@ -47,6 +59,8 @@ export class DiskMonitor {
   private relieving = false;
   private pausedBy: string | null = null;
   last: VolumeSample[] = [];
+  /** What the monitor did since start (Prometheus counters). */
+  readonly counters: DiskMonitorCounters = { samples: 0, floods: 0, releases: 0, rearms: 0 };
 
   constructor(private readonly deps: DiskMonitorDeps) {}
 
@@ -83,6 +97,7 @@ export class DiskMonitor {
       await this.act(spec, s, prev);
     }
     this.last = samples;
+    this.counters.samples++;
     return samples;
   }
 
@@ -109,15 +124,22 @@ export class DiskMonitor {
           ? 'hot tier reached the flood watermark: consumption paused, releasing one reserve block'
           : 'volume reached the flood watermark: releasing one reserve block',
       );
+      this.counters.floods++;
       if (s.kind === 'hot') {
         this.pausedBy = spec.name;
         actions.pauseIngest(`volume ${spec.name} at flood watermark`);
       }
-      await releaseReserve(spec.reserve, log).catch((err: unknown) => {
-        if (err instanceof ArchiveError && err.code === ErrorCodes.RESERVE_NONE_ARMED) {
-          log.error({ ...fields, code: 'RESERVE_NONE_ARMED' }, 'no reserve block left to release');
-        } else log.error({ ...fields, err: describeError(err) }, 'reserve release failed');
-      });
+      await releaseReserve(spec.reserve, log).then(
+        () => this.counters.releases++,
+        (err: unknown) => {
+          if (err instanceof ArchiveError && err.code === ErrorCodes.RESERVE_NONE_ARMED) {
+            log.error(
+              { ...fields, code: 'RESERVE_NONE_ARMED' },
+              'no reserve block left to release',
+            );
+          } else log.error({ ...fields, err: describeError(err) }, 'reserve release failed');
+        },
+      );
     }
 
     if (s.kind === 'hot' && (s.state === 'high' || s.state === 'flood') && !this.relieving) {
@@ -149,6 +171,7 @@ export class DiskMonitor {
       if (spec.reserve.count > 0 && s.reserve.armed < spec.reserve.count) {
         const r = await rearmReserves(spec.reserve, { minAvailableBytes: s.floodAvailableBytes });
         if (r.armed.length > 0) {
+          this.counters.rearms += r.armed.length;
           log.info(
             {
               ...fields,

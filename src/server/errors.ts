@@ -26,6 +26,6 @@ export function httpError(err: unknown): HttpError {
       internal: true,
     };
   }
-  const status = httpStatusOf(err.kind);
+  const status = httpStatusOf(err.code);
   return { status, body: { error: err.message, code: err.code }, internal: status >= 500 };
 }

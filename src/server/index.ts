@@ -93,6 +93,7 @@ export async function startServer(
   });
   const metrics = createMetrics({
     archiver: deps.archiver,
+    monitor: deps.monitor ?? null,
     catalog: deps.catalog,
     tierer: deps.tierer,
     volumes,

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { DiskReport } from '../disk/index.js';
 import type { Catalog } from '../catalog/index.js';
-import type { VolumeSample, WatermarkState } from '../disk/index.js';
+import type { DiskMonitorCounters, VolumeSample, WatermarkState } from '../disk/index.js';
 import type { Tierer } from '../tiering/index.js';
 import { readiness, type ArchiverView } from './health.js';
 import type { VolumeSampler } from './volumes.js';
@@ -11,6 +11,8 @@ export const METRIC_PREFIX = 'kafka_archive_';
 
 export interface MetricsDeps {
   archiver: ArchiverView;
+  /** The service's disk monitor, when it runs. */
+  monitor?: { counters?: DiskMonitorCounters } | null;
   catalog: Catalog | null;
   tierer: Pick<Tierer, 'totals' | 'failures'> | null;
   volumes: VolumeSampler;
@@ -150,6 +152,28 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       'Failed tiering rounds in a row (0 = healthy).',
       () => tierer.failures,
     );
+  }
+
+  // ---- disk monitor --------------------------------------------------------------------------
+  const monitorCounters = deps.monitor?.counters;
+  if (monitorCounters !== undefined) {
+    const c = monitorCounters;
+    total(
+      'disk_monitor_samples_total',
+      'Rounds of the disk monitor over every volume.',
+      () => c.samples,
+    );
+    total(
+      'disk_flood_entries_total',
+      'Times a volume entered its flood watermark.',
+      () => c.floods,
+    );
+    total(
+      'reserve_releases_total',
+      'Reserve blocks released (the escape hatch).',
+      () => c.releases,
+    );
+    total('reserve_rearms_total', 'Reserve blocks re-armed after space returned.', () => c.rearms);
   }
 
   // ---- catalog -------------------------------------------------------------------------------

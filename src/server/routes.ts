@@ -8,7 +8,7 @@ import {
   type Catalog,
 } from '../catalog/index.js';
 import type { SegmentSource } from '../archive/index.js';
-import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
+import { ArchiveError, describeError, ErrorCodes, httpStatusOf } from '../errors.js';
 import { renderDiskReportHtml, type DiskReport } from '../disk/index.js';
 import type { Logger } from '../log/index.js';
 import { httpError, type ErrorBody } from './errors.js';
@@ -160,7 +160,7 @@ export function createRoutes(
       requireExactTopic(catalog, req.topic);
       if (reading >= maxReads) {
         res.setHeader('retry-after', '1');
-        sendError(res, 503, {
+        sendError(res, httpStatusOf(ErrorCodes.BUSY), {
           error: `too many reads at once (${maxReads}); retry shortly`,
           code: ErrorCodes.BUSY,
         });
@@ -203,12 +203,15 @@ export function createRoutes(
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      sendError(res, 400, { error: 'malformed request URL', code: ErrorCodes.USAGE });
+      sendError(res, httpStatusOf(ErrorCodes.USAGE), {
+        error: 'malformed request URL',
+        code: ErrorCodes.USAGE,
+      });
       return 'other';
     }
     const handler = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
     if (handler === undefined) {
-      sendError(res, 404, {
+      sendError(res, httpStatusOf(ErrorCodes.NOT_FOUND), {
         error: `no such endpoint ${JSON.stringify(url.pathname)}; endpoints: ${Object.keys(routes).join(', ')}`,
         code: ErrorCodes.NOT_FOUND,
       });
@@ -216,7 +219,7 @@ export function createRoutes(
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
-      sendError(res, 405, {
+      sendError(res, httpStatusOf(ErrorCodes.METHOD_NOT_ALLOWED), {
         error: `${req.method} is not allowed; use GET`,
         code: ErrorCodes.METHOD_NOT_ALLOWED,
       });

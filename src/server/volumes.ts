@@ -5,6 +5,7 @@ import {
   type VolumeSample,
   type VolumeSpec,
   type WatermarkState,
+  type DiskMonitorCounters,
 } from '../disk/index.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/index.js';
@@ -12,6 +13,7 @@ import type { Logger } from '../log/index.js';
 /** The service's disk monitor: the watermark states it acts on (its last round). */
 export interface VolumeSampleSource {
   readonly last: readonly VolumeSample[];
+  readonly counters?: DiskMonitorCounters;
 }
 
 export interface VolumeSamplerOptions {

@@ -57,3 +57,35 @@ export async function stopProcess(
     clearTimeout(t);
   }
 }
+
+/** The URL of the process's HTTP server, once it has logged it (server.port 0 picks any port). */
+export function serverUrl(p: ArchiverProcess): string | null {
+  const line = p.logs.find((l) => l.component === 'server' && typeof l.url === 'string');
+  return line === undefined ? null : (line.url as string);
+}
+
+/**
+ * A Prometheus sample of the running process (`kafka_archive_<name>`, labels included in the
+ * name when given), or null while its server is not up.
+ */
+export async function metricOf(p: ArchiverProcess, name: string): Promise<number | null> {
+  const url = serverUrl(p);
+  if (url === null) return null;
+  const text = await fetch(`${url}/metrics`)
+    .then((r) => r.text())
+    .catch(() => null);
+  if (text === null) return null;
+  const full = `kafka_archive_${name}`;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${full} `)) return Number(line.slice(full.length + 1));
+  }
+  return null;
+}
+
+/** The last log lines of a process, one JSON object per line (for a failing test's output). */
+export function logTail(p: ArchiverProcess, n = 60): string {
+  return p.logs
+    .slice(-n)
+    .map((l) => JSON.stringify(l))
+    .join('\n');
+}

@@ -10,6 +10,7 @@ import {
   createKafkajsClient,
   createLogger,
   loadConfig,
+  LocalSegmentIndex,
   type KafkaClient,
   type Producer,
 } from '../../src/index.js';
@@ -182,18 +183,30 @@ describe(`archiver faults on Kafka ${kafkaInfo.version}`, () => {
 
     const assigned = (p: ArchiverProcess) =>
       p.logs.filter((l) => l.msg === 'partition resumed').length;
+    // Each step waits until the group has archived more while in that state (new segment files
+    // in the shared hot directory), not for a fixed time.
+    const index = new LocalSegmentIndex(hotDir);
+    const segments = async () => {
+      let n = 0;
+      for (let p = 0; p < 6; p++) n += (await index.segments(topic, p)).length;
+      return n;
+    };
+    const progress = async (what: string, more = 6) => {
+      const before = await segments();
+      await waitFor(what, async () => (await segments()) >= before + more, 60_000);
+    };
     const a = start(topic, hotDir);
     await waitFor('member A consuming', () => assigned(a) > 0, 60_000);
-    await sleep(2000);
+    await progress('member A archiving');
     let b = start(topic, hotDir); // rebalance: B takes some partitions from A
     await waitFor('member B consuming', () => assigned(b) > 0, 60_000);
-    await sleep(3000);
+    await progress('the two members archiving');
     expect(await stopProcess(b)).toBe(0); // graceful leave: A takes them back
     live.splice(live.indexOf(b), 1);
-    await sleep(3000);
+    await progress('member A archiving alone again');
     b = start(topic, hotDir); // and once more
     await waitFor('member B consuming again', () => assigned(b) > 0, 60_000);
-    await sleep(3000);
+    await progress('the two members archiving again');
     await producer.stop();
 
     const { rows, overlapping } = await expectExactlyOnce(hotDir, topic, producer.sent);

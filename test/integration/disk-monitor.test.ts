@@ -19,7 +19,7 @@ import {
   tieredSource,
 } from '../../src/index.js';
 import { waitFor } from '../helpers/archive.js';
-import { spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
+import { logTail, spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
 import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 
 const kafkaInfo = inject('kafka');
@@ -91,73 +91,86 @@ describe.skipIf(refused !== null)(`disk watermarks on Kafka ${kafkaInfo.version}
 
     proc = spawnArchiver(['run'], env);
     const p = proc;
-    const msgs = (m: string) => p.logs.filter((l) => l.msg === m);
-    await waitFor('3 reserves armed', () => msgs('reserve blocks armed').length > 0, 60_000);
-
-    // 1. Above high: the oldest segments are tiered (verified) and evicted, down towards low.
-    await produce(1100); // ~35 MiB of incompressible values on a 64 MiB volume with 12 MiB reserves
-    await waitFor(
-      'disk pressure relieved by tiering',
-      () => msgs('disk pressure: tiered and evicted the oldest verified segments').length > 0,
-      90_000,
-    );
-    await waitFor('back under high', () => usedPercent() < 70, 60_000);
-
-    // 2. Flood (another tenant fills the disk): pause, release exactly one reserve, one alert.
-    const s = statfsSync(mountDir);
-    writeFileSync(
-      join(mountDir, 'filler'),
-      Buffer.alloc(Math.max(0, s.bavail * s.bsize - Math.floor(0.1 * s.blocks * s.bsize))),
-    );
-    await waitFor('flood handled', () => msgs('reserve block released').length > 0, 30_000);
-    await new Promise((r) => setTimeout(r, 3000));
-    expect(msgs('reserve block released')).toHaveLength(1);
-    expect(p.logs.filter((l) => l.code === 'DISK_FLOOD')).toHaveLength(1);
-    expect(msgs('consumption paused')).toHaveLength(1);
-    await produce(40); // arrives while paused
-
-    // 3. Space returns: resume, re-arm, and everything produced gets archived.
-    rmSync(join(mountDir, 'filler'));
-    await waitFor('consumption resumed', () => msgs('consumption resumed').length > 0, 30_000);
-    await waitFor('reserves re-armed', () => msgs('reserve blocks armed').length > 1, 30_000);
-    const config = loadConfig({ env });
-    const countArchived = async () => {
-      const c = await Catalog.open(config.catalog.dir, { writable: false });
-      return [...c.entries()].reduce((n, e) => n + e.recordCount, 0);
-    };
-    await waitFor('all records archived', async () => (await countArchived()) >= produced, 60_000);
-    expect(p.isRunning()).toBe(true);
-    expect(await stopProcess(p)).toBe(0);
-    proc = null;
-
-    // Nothing unsafe was deleted: every evicted segment is verified in the object store, and
-    // every produced record reads back exactly once from whichever tier holds it.
-    const catalog = await Catalog.open(config.catalog.dir, { writable: false });
-    const entries = [...catalog.entries()];
-    const evicted = entries.filter((e) => !e.hot);
-    expect(evicted.length).toBeGreaterThan(0);
-    expect(evicted.every((e) => e.cold)).toBe(true);
-    const store = createObjectStore(config.storage, log);
-    const source = tieredSource(config.archiver.hotDir, store);
-    const offsets = await archivedOffsets(catalog, source, topic);
-    expect(offsets.reduce((n, o) => n + o.records, 0)).toBe(produced);
-    const keys = new Set<string>();
-    for (const o of offsets) {
-      for await (const r of readRecords(catalog, source, {
-        topic,
-        partition: o.partition,
-        fromOffset: o.firstOffset,
-      })) {
-        expect(r.value).toHaveLength(32 * 1024);
-        keys.add(r.key!.toString());
-      }
+    try {
+      await drive(p);
+    } catch (err) {
+      console.log(`[disk monitor test] the archiver's last log lines:\n${logTail(p, 80)}`);
+      throw err;
     }
-    expect(keys.size).toBe(produced);
-    await store.close();
-    console.log(
-      `[disk monitor test] ${produced} records; ${evicted.length} of ${entries.length} segments evicted under pressure (all verified cold first); 1 reserve released at flood, re-armed below low`,
-    );
+    proc = null;
     await producer.disconnect();
     await admin.disconnect();
+
+    async function drive(p: ArchiverProcess): Promise<void> {
+      const msgs = (m: string) => p.logs.filter((l) => l.msg === m);
+      await waitFor('3 reserves armed', () => msgs('reserve blocks armed').length > 0, 60_000);
+
+      // 1. Above high: the oldest segments are tiered (verified) and evicted, down towards low.
+      await produce(1100); // ~35 MiB of incompressible values on a 64 MiB volume with 12 MiB reserves
+      await waitFor(
+        'disk pressure relieved by tiering',
+        () => msgs('disk pressure: tiered and evicted the oldest verified segments').length > 0,
+        90_000,
+      );
+      await waitFor('back under high', () => usedPercent() < 70, 60_000);
+
+      // 2. Flood (another tenant fills the disk): pause, release exactly one reserve, one alert.
+      const s = statfsSync(mountDir);
+      writeFileSync(
+        join(mountDir, 'filler'),
+        Buffer.alloc(Math.max(0, s.bavail * s.bsize - Math.floor(0.1 * s.blocks * s.bsize))),
+      );
+      await waitFor('flood handled', () => msgs('reserve block released').length > 0, 30_000);
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(msgs('reserve block released')).toHaveLength(1);
+      expect(p.logs.filter((l) => l.code === 'DISK_FLOOD')).toHaveLength(1);
+      expect(msgs('consumption paused')).toHaveLength(1);
+      await produce(40); // arrives while paused
+
+      // 3. Space returns: resume, re-arm, and everything produced gets archived.
+      rmSync(join(mountDir, 'filler'));
+      await waitFor('consumption resumed', () => msgs('consumption resumed').length > 0, 30_000);
+      await waitFor('reserves re-armed', () => msgs('reserve blocks armed').length > 1, 30_000);
+      const config = loadConfig({ env });
+      const countArchived = async () => {
+        const c = await Catalog.open(config.catalog.dir, { writable: false });
+        return [...c.entries()].reduce((n, e) => n + e.recordCount, 0);
+      };
+      await waitFor(
+        'all records archived',
+        async () => (await countArchived()) >= produced,
+        60_000,
+      );
+      expect(p.isRunning()).toBe(true);
+      expect(await stopProcess(p)).toBe(0);
+
+      // Nothing unsafe was deleted: every evicted segment is verified in the object store, and
+      // every produced record reads back exactly once from whichever tier holds it.
+      const catalog = await Catalog.open(config.catalog.dir, { writable: false });
+      const entries = [...catalog.entries()];
+      const evicted = entries.filter((e) => !e.hot);
+      expect(evicted.length).toBeGreaterThan(0);
+      expect(evicted.every((e) => e.cold)).toBe(true);
+      const store = createObjectStore(config.storage, log);
+      const source = tieredSource(config.archiver.hotDir, store);
+      const offsets = await archivedOffsets(catalog, source, topic);
+      expect(offsets.reduce((n, o) => n + o.records, 0)).toBe(produced);
+      const keys = new Set<string>();
+      for (const o of offsets) {
+        for await (const r of readRecords(catalog, source, {
+          topic,
+          partition: o.partition,
+          fromOffset: o.firstOffset,
+        })) {
+          expect(r.value).toHaveLength(32 * 1024);
+          keys.add(r.key!.toString());
+        }
+      }
+      expect(keys.size).toBe(produced);
+      await store.close();
+      console.log(
+        `[disk monitor test] ${produced} records; ${evicted.length} of ${entries.length} segments evicted under pressure (all verified cold first); 1 reserve released at flood, re-armed below low`,
+      );
+    }
   }, 300_000);
 });

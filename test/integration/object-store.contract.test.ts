@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ArchiveError, type ErrorCode } from '../../src/errors.js';
 import {
   LocalObjectStore,
+  MemoryObjectStore,
   S3ObjectStore,
   compareKeys,
   type ObjectStore,
@@ -290,7 +291,15 @@ async function codeList(store: ObjectStore, prefix: string): Promise<void> {
   for await (const _ of store.list(prefix)) break;
 }
 
-// --- the two backends ----------------------------------------------------------------------
+// --- the backends ----------------------------------------------------------------------------
+
+objectStoreContract({
+  name: 'memory',
+  manyKeys: 1005,
+  multipartEtag: false,
+  create: async () => new MemoryObjectStore(),
+  cleanup: async () => undefined,
+});
 
 const localRoot = mkdtempSync(join(tmpdir(), 'ka-objstore-'));
 objectStoreContract({
