@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readdirOrEmpty } from '../util/fs.js';
 import { join } from 'node:path';
 import {
   parsePartitionDir,
@@ -69,14 +70,5 @@ export class LocalSegmentIndex {
       if (parsed !== null && (max === null || parsed.lastOffset > max)) max = parsed.lastOffset;
     }
     return max;
-  }
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
   }
 }

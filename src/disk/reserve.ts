@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ArchiveError, ErrorCodes, errnoCode } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { formatBytes } from '../config/index.js';
-import { fsyncDir, pidAlive } from '../util/fs.js';
+import { fsyncDir, pidAlive, readdirOrEmpty } from '../util/fs.js';
 import { allocatedBytes, measureFilesystem } from './fs-stats.js';
 
 /**
@@ -66,15 +66,6 @@ export function isReserveFileName(name: string): boolean {
   return name.startsWith(RESERVE_PREFIX);
 }
 
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
-
 async function describeFile(n: number, path: string, sizeBytes: number): Promise<ReserveFile> {
   try {
     const st = await stat(path, { bigint: true });
@@ -94,7 +85,7 @@ async function describeFile(n: number, path: string, sizeBytes: number): Promise
 }
 
 export async function reserveStatus(spec: ReserveSpec): Promise<ReserveStatus> {
-  const names = await listDir(spec.dir);
+  const names = await readdirOrEmpty(spec.dir);
   const files: ReserveFile[] = [];
   for (let n = 1; n <= spec.count; n++)
     files.push(await describeFile(n, join(spec.dir, reserveFileName(n)), spec.sizeBytes));

@@ -16,6 +16,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { ArchiveError, ErrorCodes, errnoCode } from '../errors.js';
 import type { Logger } from '../log/index.js';
+import { fsyncDir } from '../util/fs.js';
 import {
   compareKeys,
   exists,
@@ -140,7 +141,7 @@ export class LocalObjectStore implements ObjectStore {
           committed = true;
           if (old !== null && old !== ino) await this.bestEffortUnlink(sidecarPath(dir, name, old));
         }
-        await fsyncDir(dir);
+        await fsyncDir(dir, { tolerant: true });
         return { etag };
       } catch (err) {
         if (!committed) {
@@ -278,7 +279,7 @@ export class LocalObjectStore implements ObjectStore {
       if (!st.isFile()) return;
       await unlinkQuiet(file);
       await unlinkQuiet(sidecarPath(dir, name, st.ino.toString()));
-      await fsyncDir(dir);
+      await fsyncDir(dir, { tolerant: true });
     } catch (err) {
       throw this.mapError(err, 'delete', key);
     }
@@ -300,7 +301,7 @@ export class LocalObjectStore implements ObjectStore {
     const first = await mkdir(dir, { recursive: true });
     if (first === undefined) return;
     for (let d = dir; ; d = dirname(d)) {
-      await fsyncDir(dirname(d));
+      await fsyncDir(dirname(d), { tolerant: true });
       if (d === first || d === dirname(d)) break;
     }
   }
@@ -426,25 +427,5 @@ async function unlinkQuiet(path: string): Promise<void> {
     await unlink(path);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
-  }
-}
-
-/** fsync a directory so renames and links in it survive a power loss. */
-async function fsyncDir(dir: string): Promise<void> {
-  let fh: FileHandle;
-  try {
-    fh = await open(dir, 'r');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return;
-    throw err;
-  }
-  try {
-    await fh.sync();
-  } catch (err) {
-    // Some filesystems cannot fsync directories; the data files themselves were synced.
-    const code = errnoCode(err);
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF') throw err;
-  } finally {
-    await fh.close();
   }
 }

@@ -89,3 +89,23 @@ export function logTail(p: ArchiverProcess, n = 60): string {
     .map((l) => JSON.stringify(l))
     .join('\n');
 }
+
+/** Waits until a metric of the process satisfies `ok` (polling its /metrics). */
+export async function waitForMetric(
+  p: ArchiverProcess,
+  name: string,
+  ok: (value: number) => boolean,
+  timeoutMs = 60_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last: number | null = null;
+  for (;;) {
+    last = await metricOf(p, name);
+    if (last !== null && ok(last)) return last;
+    if (!p.isRunning()) throw new Error(`the process exited while waiting for ${name}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${name} (last value ${last})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -10,7 +10,13 @@ import {
   LocalSegmentIndex,
 } from '../../src/index.js';
 import { archivedFromHot, readWithDuckDB, waitFor } from '../helpers/archive.js';
-import { spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
+import {
+  metricOf,
+  spawnArchiver,
+  stopProcess,
+  waitForMetric,
+  type ArchiverProcess,
+} from '../helpers/process.js';
 import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 
 const kafkaInfo = inject('kafka');
@@ -81,8 +87,15 @@ describe.skipIf(refused !== null)(`full hot-tier disk on Kafka ${kafkaInfo.versi
     const p = proc;
     const diskFullErrors = () => p.logs.filter((l) => l.level === 50 && l.code === 'DISK_FULL');
     await waitFor('a DISK_FULL error in the log', () => diskFullErrors().length > 0, 60_000);
-    // Keep it full for a while: retries go on, the process stays up, and the error is not repeated.
-    await new Promise((r) => setTimeout(r, 4000));
+    // Keep it full while retries go on (three more failed attempts per paused partition): the
+    // process stays up, and the error is not repeated.
+    const firstFailures = (await metricOf(p, 'seal_failures_total')) ?? 0;
+    await waitForMetric(
+      p,
+      'seal_failures_total',
+      (n) => n >= firstFailures + 3 * diskFullErrors().length,
+      60_000,
+    );
     expect(p.isRunning()).toBe(true);
     const errorsWhileFull = diskFullErrors();
     const pausedPartitions = new Set(errorsWhileFull.map((l) => `${l.topic}/${l.partition}`));

@@ -19,7 +19,14 @@ import {
   tieredSource,
 } from '../../src/index.js';
 import { waitFor } from '../helpers/archive.js';
-import { logTail, spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
+import {
+  logTail,
+  metricOf,
+  spawnArchiver,
+  stopProcess,
+  waitForMetric,
+  type ArchiverProcess,
+} from '../helpers/process.js';
 import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 
 const kafkaInfo = inject('kafka');
@@ -121,7 +128,11 @@ describe.skipIf(refused !== null)(`disk watermarks on Kafka ${kafkaInfo.version}
         Buffer.alloc(Math.max(0, s.bavail * s.bsize - Math.floor(0.1 * s.blocks * s.bsize))),
       );
       await waitFor('flood handled', () => msgs('reserve block released').length > 0, 30_000);
-      await new Promise((r) => setTimeout(r, 3000));
+      // Five more monitor rounds at flood: still exactly one release, one alert, one pause.
+      const samplesAtFlood = (await metricOf(p, 'disk_monitor_samples_total')) ?? 0;
+      await waitForMetric(p, 'disk_monitor_samples_total', (n) => n >= samplesAtFlood + 5, 30_000);
+      expect(await metricOf(p, 'reserve_releases_total')).toBe(1);
+      expect(await metricOf(p, 'disk_flood_entries_total')).toBe(1);
       expect(msgs('reserve block released')).toHaveLength(1);
       expect(p.logs.filter((l) => l.code === 'DISK_FLOOD')).toHaveLength(1);
       expect(msgs('consumption paused')).toHaveLength(1);

@@ -169,7 +169,9 @@ describe(`HTTP server on Kafka ${kafkaInfo.version}`, () => {
     // and forecast gauges.
     const reports = service!.reports!;
     await waitFor('the first disk report', () => reports.lastReport !== null, 30_000);
-    await new Promise((r) => setTimeout(r, 1100));
+    // The second sample needs a later timestamp than the first (history times are in ms).
+    const firstAt = Date.parse(reports.stats.lastFinishedAt ?? '');
+    await waitFor('a later sample time', () => Date.now() > firstAt + 1, 5_000, 2);
     await reports.runOnce();
     const m2 = await get('/metrics');
     expect(m2.text).toMatch(/^kafka_archive_volume_growth_bytes_per_day\{volume="hot"\} /m);

@@ -20,7 +20,13 @@ import {
   type ProduceRecord,
 } from '../../src/index.js';
 import { waitFor } from '../helpers/archive.js';
-import { spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
+import {
+  metricOf,
+  spawnArchiver,
+  stopProcess,
+  waitForMetric,
+  type ArchiverProcess,
+} from '../helpers/process.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const kafkaInfo = inject('kafka');
@@ -178,11 +184,13 @@ describe(`tiering to versitygw on Kafka ${kafkaInfo.version}`, () => {
       () => p.logs.some((l) => l.component === 'tiering' && l.level === 50),
       30_000,
     );
-    await new Promise((r) => setTimeout(r, 5000)); // keep it down a while
-    const sealedWhileDown = p.logs.filter(
-      (l) => l.msg === 'segment sealed' && Number(l.time ? Date.parse(String(l.time)) : 0) > t0,
-    ).length;
-    expect(sealedWhileDown).toBeGreaterThan(0); // the hot tier kept archiving
+    // Keep it down while the tierer retries (three failed rounds) and the hot tier keeps
+    // archiving (segments sealed after the outage began).
+    const sealedAtOutage = (await metricOf(p, 'segments_sealed_total')) ?? 0;
+    await waitForMetric(p, 'tiering_failed_rounds_total', (n) => n >= 3, 60_000);
+    const sealedWhileDown =
+      (await waitForMetric(p, 'segments_sealed_total', (n) => n > sealedAtOutage, 60_000)) -
+      sealedAtOutage;
     const tieringErrors = p.logs.filter((l) => l.component === 'tiering' && l.level === 50);
     expect(tieringErrors).toHaveLength(1); // one clear error, retries are quiet
     expect(tieringErrors[0]!.code).toBe('STORAGE_UNAVAILABLE');
@@ -251,7 +259,8 @@ describe(`tiering to versitygw on Kafka ${kafkaInfo.version}`, () => {
     const p = start(env);
     await waitFor('a segment sealed', () => p.logs.some((l) => l.msg === 'segment sealed'), 60_000);
     await waitFor('the auth error', () => p.logs.some((l) => l.code === 'STORAGE_AUTH'), 30_000);
-    await new Promise((r) => setTimeout(r, 3000));
+    // Retries go on (three failed rounds) without another error line.
+    await waitForMetric(p, 'tiering_failed_rounds_total', (n) => n >= 3, 60_000);
     const errors = p.logs.filter((l) => l.level === 50);
     expect(errors).toHaveLength(1);
     expect(String(errors[0]!.err)).not.toContain('wrong-secret');
