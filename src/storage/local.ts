@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import {
   access,
@@ -20,6 +20,7 @@ import { fsyncDir } from '../util/fs.js';
 import {
   compareKeys,
   exists,
+  digestMismatch,
   lengthMismatch,
   notFound,
   rangeError,
@@ -100,19 +101,26 @@ export class LocalObjectStore implements ObjectStore {
         const fh = await open(tmp, 'wx', 0o644);
         let size = 0;
         let ino: string;
+        const written = createHash('sha256');
         try {
           if (Buffer.isBuffer(body)) {
             await fh.writeFile(body);
+            written.update(body);
             size = body.length;
           } else {
             for await (const chunk of body()) {
               const buf = toBuffer(chunk);
               await writeAll(fh, buf);
+              written.update(buf);
               size += buf.length;
             }
           }
           if (opts.contentLength !== undefined && size !== opts.contentLength) {
             throw lengthMismatch(key, opts.contentLength, size);
+          }
+          if (opts.sha256 !== undefined) {
+            const actual = written.digest('hex');
+            if (actual !== opts.sha256) throw digestMismatch(key, opts.sha256, actual);
           }
           await fh.sync();
           ino = (await fh.stat({ bigint: true })).ino.toString();

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ArchiveError, ErrorCodes } from '../errors.js';
 import {
   compareKeys,
+  digestMismatch,
   exists,
   lengthMismatch,
   notFound,
@@ -60,6 +61,10 @@ export class MemoryObjectStore implements ObjectStore {
     }
     if (opts.contentLength !== undefined && opts.contentLength !== bytes.length) {
       throw lengthMismatch(key, opts.contentLength, bytes.length);
+    }
+    if (opts.sha256 !== undefined) {
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      if (actual !== opts.sha256) throw digestMismatch(key, opts.sha256, actual);
     }
     this.check('put');
     if (opts.ifAbsent === true && this.objects.has(key)) throw exists(key, this.description);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -18,6 +18,7 @@ import { ArchiveError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import {
   exists,
+  digestMismatch,
   lengthMismatch,
   notFound,
   rangeError,
@@ -148,7 +149,13 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
     const Key = this.fullKey(key);
     const metadata = validateMetadata(opts.metadata);
-    const parts = partsOf(body, this.partSizeBytes);
+    const sent = createHash('sha256');
+    const parts = hashing(partsOf(body, this.partSizeBytes), sent);
+    const checkDigest = () => {
+      if (opts.sha256 === undefined) return;
+      const actual = sent.digest('hex');
+      if (actual !== opts.sha256) throw digestMismatch(key, opts.sha256, actual);
+    };
     try {
       const first = await parts.next();
       const second = first.done === true ? first : await parts.next();
@@ -157,6 +164,7 @@ export class S3ObjectStore implements ObjectStore {
         if (opts.contentLength !== undefined && buf.length !== opts.contentLength) {
           throw lengthMismatch(key, opts.contentLength, buf.length);
         }
+        checkDigest();
         const r = await this.client.send(
           new PutObjectCommand({
             Bucket: this.bucket,
@@ -170,13 +178,21 @@ export class S3ObjectStore implements ObjectStore {
             ...this.sse,
           }),
         );
-        return etagResult(r.ETag);
+        return { ...etagResult(r.ETag), verified: opts.sha256 !== undefined };
       }
       if (first.done === true) throw new Error('unreachable');
       if (opts.ifAbsent === true && (await this.head(key)) !== null) {
         throw exists(key, this.description);
       }
-      return await this.putMultipart(key, Key, [first.value, second.value], parts, metadata, opts);
+      return await this.putMultipart(
+        key,
+        Key,
+        [first.value, second.value],
+        parts,
+        metadata,
+        opts,
+        checkDigest,
+      );
     } catch (err) {
       throw this.mapError(err, 'put', key);
     } finally {
@@ -192,6 +208,7 @@ export class S3ObjectStore implements ObjectStore {
     rest: AsyncIterator<Buffer>,
     metadata: Record<string, string>,
     opts: PutOptions,
+    checkDigest: () => void,
   ): Promise<PutResult> {
     const Bucket = this.bucket;
     const created = await this.client.send(
@@ -235,6 +252,7 @@ export class S3ObjectStore implements ObjectStore {
       if (opts.contentLength !== undefined && total !== opts.contentLength) {
         throw lengthMismatch(key, opts.contentLength, total);
       }
+      checkDigest(); // before Complete: a mismatch leaves no object
       const r = await this.client.send(
         new CompleteMultipartUploadCommand({
           Bucket,
@@ -245,7 +263,7 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       this.log?.debug({ key, parts: done.length, bytes: total }, 'multipart upload complete');
-      return etagResult(r.ETag);
+      return { ...etagResult(r.ETag), verified: opts.sha256 !== undefined };
     } catch (err) {
       try {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
@@ -491,6 +509,18 @@ async function bodyBuffer(body: { transformToByteArray(): Promise<Uint8Array> } 
   if (body === undefined) return Buffer.alloc(0);
   const bytes = await body.transformToByteArray();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The parts, unchanged, each also fed to `hash` (the bytes exactly as sent). */
+async function* hashing(parts: AsyncGenerator<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+  try {
+    for (let r = await parts.next(); r.done !== true; r = await parts.next()) {
+      hash.update(r.value);
+      yield r.value;
+    }
+  } finally {
+    await parts.return(undefined);
+  }
 }
 
 function md5(buf: Buffer): string {

@@ -50,6 +50,11 @@ export interface PutOptions {
   ifAbsent?: boolean;
   contentLength?: number;
   /**
+   * The hex SHA-256 the body must have. The store hashes the bytes it actually sends and fails
+   * (STORAGE_UNAVAILABLE, retryable, nothing stored) when they differ.
+   */
+  sha256?: string;
+  /**
    * User metadata. Keys are lower-case (S3 lower-cases them anyway): [a-z0-9-], values printable
    * ASCII; at most 2 KiB in total (the S3 limit).
    */
@@ -59,6 +64,12 @@ export interface PutOptions {
 export interface PutResult {
   /** An opaque version tag (S3 ETag without quotes; locally a random token). */
   etag?: string;
+  /**
+   * True when the store proved that it received exactly the bytes that hashed to `sha256`: the
+   * server checked a digest of every part it stored (S3: Content-MD5 computed from the same
+   * bytes). Callers may then skip reading the object back to verify it.
+   */
+  verified?: boolean;
 }
 
 export interface ObjectHead {
@@ -193,6 +204,14 @@ export function exists(key: string, where: string): ArchiveError {
   return new ArchiveError(ErrorCodes.OBJECT_EXISTS, `object ${key} already exists in ${where}`, {
     details: { key },
   });
+}
+
+export function digestMismatch(key: string, expected: string, actual: string): ArchiveError {
+  return new ArchiveError(
+    ErrorCodes.STORAGE_UNAVAILABLE,
+    `put ${key}: the body's SHA-256 is ${actual}, expected ${expected} (the source changed while it was read)`,
+    { retryable: true, details: { key, expected, actual } },
+  );
 }
 
 export function lengthMismatch(key: string, expected: number, actual: number): ArchiveError {

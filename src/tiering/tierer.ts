@@ -167,19 +167,28 @@ export class Tierer {
       const local = await hashFile(path);
       await this.throttle(local.size);
       let adopted = false;
+      let verified = false;
       try {
-        await store.put(key, () => createReadStream(path, { highWaterMark: 1 << 20 }), {
+        const put = await store.put(key, () => createReadStream(path, { highWaterMark: 1 << 20 }), {
           ifAbsent: true,
           contentLength: local.size,
+          sha256: local.sha256,
           metadata: { 'file-sha256': local.sha256, 'content-sha256': e.sha256 },
         });
+        // The server checked a digest of every part it stored, computed from the very bytes that
+        // hashed to local.sha256: no read-back needed (stores that cannot say so are read back).
+        verified = put.verified === true;
       } catch (err) {
         if (!isArchiveError(err) || err.code !== ErrorCodes.OBJECT_EXISTS) throw err;
         adopted = true; // uploaded before a crash, or by another member: verify, never overwrite
       }
       const head = await store.head(key);
       const remote =
-        head !== null && head.size === local.size ? await hashObject(store, key, head.size) : null;
+        head === null || head.size !== local.size
+          ? null
+          : verified
+            ? local.sha256
+            : await hashObject(store, key, head.size);
       if (remote !== local.sha256) {
         if (adopted) {
           r.conflicts.push(key);

@@ -1,7 +1,7 @@
 // One contract for every ObjectStore backend: the embedded local directory and S3 (the real
 // versitygw server of the test bed). Both must behave the same for everything the tiering code
 // relies on: exact bytes, ranges, metadata, put-if-absent, listing order and errors.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,8 @@ interface Backend {
   manyKeys: number;
   /** Whether a 20 MiB body with 5 MiB parts shows up as a multipart ETag ("...-4"). */
   multipartEtag: boolean;
+  /** Whether the server checks a digest of every part (put with sha256 says `verified`). */
+  serverVerified: boolean;
 }
 
 function objectStoreContract(backend: Backend): void {
@@ -76,6 +78,29 @@ function objectStoreContract(backend: Backend): void {
     afterAll(async () => {
       await store.close();
       await backend.cleanup();
+    });
+
+    it('put with sha256 checks the bytes it sent: a mismatch stores nothing', async () => {
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      const small = randomBytes(3000);
+      const ok = await store.put('digest/small.bin', small, { sha256: sha(small) });
+      expect((await store.get('digest/small.bin')).equals(small)).toBe(true);
+      // Only a store whose server checked every part's digest may say it verified the upload.
+      expect(ok.verified === true).toBe(backend.serverVerified);
+      await expectCode(
+        store.put('digest/bad.bin', small, { sha256: sha(Buffer.from('other')) }),
+        'STORAGE_UNAVAILABLE',
+      );
+      expect(await store.head('digest/bad.bin')).toBeNull();
+      // Multipart (S3: 12 MiB in 5 MiB parts), streamed.
+      const big = randomBytes(12 * MiB);
+      const bigOk = await store.put('digest/big.bin', chunked(big), { sha256: sha(big) });
+      expect(bigOk.verified === true).toBe(backend.serverVerified);
+      await expectCode(
+        store.put('digest/big-bad.bin', chunked(big), { sha256: sha(small) }),
+        'STORAGE_UNAVAILABLE',
+      );
+      expect(await store.head('digest/big-bad.bin')).toBeNull();
     });
 
     it('put / get keep bytes exact (small, empty, 20 MiB buffer and stream)', async () => {
@@ -297,6 +322,7 @@ objectStoreContract({
   name: 'memory',
   manyKeys: 1005,
   multipartEtag: false,
+  serverVerified: false,
   create: async () => new MemoryObjectStore(),
   cleanup: async () => undefined,
 });
@@ -306,6 +332,7 @@ objectStoreContract({
   name: 'local directory',
   manyKeys: 1005,
   multipartEtag: false,
+  serverVerified: false,
   create: async () => new LocalObjectStore({ dir: join(localRoot, 'cold') }),
   cleanup: async () => rmSync(localRoot, { recursive: true, force: true }),
 });
@@ -323,6 +350,7 @@ objectStoreContract({
   name: `S3 (versitygw at ${s3.endpoint})`,
   manyKeys: 30,
   multipartEtag: true,
+  serverVerified: true,
   create: async () =>
     new S3ObjectStore({ ...s3Options, prefix: s3Prefix, partSizeBytes: 5 * MiB, listPageSize: 7 }),
   cleanup: async () => {
