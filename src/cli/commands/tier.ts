@@ -8,7 +8,7 @@ export function registerTier(program: Command, setExit: (code: number) => void):
   program
     .command('tier')
     .description(
-      'tier sealed segments to the object store now: upload, verify (size + SHA-256 read back), then evict the hot copy (tiering.evictHot). The service tiers on its own schedule; use this while it is stopped.',
+      'tier sealed segments to the object store now: upload, verify (size + SHA-256 of the bytes sent, checked by the server per part; read back where a store cannot), then evict the hot copy (tiering.evictHot). The service tiers on its own schedule; use this while it is stopped.',
     )
     .option('--topic <topic>', 'only this topic (name or whole-name regular expression)')
     .option(
