@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
+import { clampRequestQueueTimer } from './request-queue.js';
 
 /**
  * kafkajs 2.2.4 decodes record headers into an object, which loses the order of different keys
@@ -144,8 +145,9 @@ export function installOrderedHeaders(): void {
   installed = true;
 }
 
-/** Load kafkajs with the header-order wrapper in place. */
+/** Load kafkajs with the header-order wrapper (and the timer clamp) in place. */
 export function loadKafkajs(): typeof KafkaJS {
   installOrderedHeaders();
+  clampRequestQueueTimer();
   return require('kafkajs') as typeof KafkaJS;
 }
