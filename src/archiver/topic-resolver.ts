@@ -1,4 +1,5 @@
 import type { Admin } from '../kafka/index.js';
+import { wholeNameRegex } from '../util/topic-pattern.js';
 
 /**
  * Which topics the archiver follows: the configured names that exist, plus every existing topic
@@ -12,7 +13,8 @@ export async function resolveTopics(
   patterns: readonly string[],
 ): Promise<Map<string, number>> {
   const all = await admin.listTopics();
-  const regexes = patterns.map((p) => new RegExp(`^(?:${p})$`));
+  // Patterns are validated with the configuration (config/schema.ts): none is null here.
+  const regexes = patterns.map(wholeNameRegex).filter((r): r is RegExp => r !== null);
   const wanted = new Set<string>();
   const named = new Set(names);
   for (const t of all) {

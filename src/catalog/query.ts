@@ -1,6 +1,7 @@
 import { ArchiveError, ErrorCodes } from '../errors.js';
 import type { KafkaRecord } from '../record.js';
 import { isoTime } from '../util/json.js';
+import { wholeNameRegex } from '../util/topic-pattern.js';
 import { readSegmentOffsets, readSegmentRecords } from '../segment/index.js';
 import { segmentKey, type SegmentSource } from '../archive/index.js';
 import { entryTiers, type CatalogEntry, type Tier } from './entry.js';
@@ -39,12 +40,7 @@ export interface PartitionOffsets {
  * matches it as a regular expression (a spec that is not a valid expression is a name only).
  */
 export function topicSpecMatcher(spec: string): (topic: string) => boolean {
-  let re: RegExp | null;
-  try {
-    re = new RegExp(`^(?:${spec})$`);
-  } catch {
-    re = null;
-  }
+  const re = wholeNameRegex(spec);
   return (topic) => topic === spec || (re?.test(topic) ?? false);
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseBytes, parseDurationMs } from './units.js';
+import { wholeNameRegex } from '../util/topic-pattern.js';
 
 /**
  * The configuration schema: the single source of truth for keys, types, defaults and the
@@ -74,17 +75,9 @@ const brokerList = z.preprocess(
     .min(1, { error: 'expected at least one broker host:port' }),
 );
 
-const regexString = z.string().refine(
-  (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'expected a valid JavaScript regular expression' },
-);
+const regexString = z.string().refine((s) => wholeNameRegex(s) !== null, {
+  error: 'expected a valid JavaScript regular expression',
+});
 
 export const compressionSchema = z.enum(['zstd', 'snappy', 'none'], {
   error: 'expected one of: zstd, snappy, none',
