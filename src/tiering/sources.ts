@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CatalogEntry, SegmentSource } from '../catalog/index.js';
+import type { CatalogEntry, SegmentSource, Tier } from '../catalog/index.js';
 import { ArchiveError, ErrorCodes } from '../errors.js';
 import {
   localFileBuffer,
@@ -34,25 +34,37 @@ export function objectBuffer(store: ObjectStore, key: string, size: number): Asy
   };
 }
 
+/**
+ * The bytes of a catalogued segment from the hot tier when a copy is there, else from the
+ * object store (range requests), and which tier answered.
+ */
+export async function tieredBuffer(
+  hotDir: string,
+  store: ObjectStore,
+  e: CatalogEntry,
+): Promise<{ buffer: AsyncBuffer; tier: Tier }> {
+  const rel = objectKey(e);
+  if (e.hot) {
+    const path = join(hotDir, rel);
+    // The hot copy may have just been evicted after tiering: fall back to the object.
+    if ((await stat(path).catch(() => null)) !== null)
+      return { buffer: await localFileBuffer(path), tier: 'hot' };
+  }
+  if (!e.cold) {
+    throw new ArchiveError(
+      ErrorCodes.OBJECT_NOT_FOUND,
+      `segment ${rel} has no hot file and is not in the object store (${store.description}); run \`kafka-archive catalog rebuild\``,
+      { userFacing: true },
+    );
+  }
+  return { buffer: objectBuffer(store, rel, e.bytes), tier: 'cold' };
+}
+
 /** Opens segments from the hot tier when a copy is there, else from the object store. */
 export function tieredSource(hotDir: string, store: ObjectStore): SegmentSource {
   return {
     async open(e) {
-      const rel = objectKey(e);
-      if (e.hot) {
-        const path = join(hotDir, rel);
-        // The hot copy may have just been evicted after tiering: fall back to the object.
-        if ((await stat(path).catch(() => null)) !== null)
-          return openSegment(await localFileBuffer(path));
-      }
-      if (!e.cold) {
-        throw new ArchiveError(
-          ErrorCodes.OBJECT_NOT_FOUND,
-          `segment ${rel} has no hot file and is not in the object store (${store.description}); run \`kafka-archive catalog rebuild\``,
-          { userFacing: true },
-        );
-      }
-      return openSegment(objectBuffer(store, rel, e.bytes));
+      return openSegment((await tieredBuffer(hotDir, store, e)).buffer);
     },
   };
 }
