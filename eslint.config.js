@@ -2,8 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Layering (see README "Architecture"): imports point one way.
-// cli/server -> archiver/restore/disk -> catalog/storage/kafka/segment -> config/log/errors.
-const lower = ['**/cli/**', '**/server/**'];
+// cli/server -> service -> archiver/restore/disk -> catalog/storage/kafka/segment -> config/log/errors.
+const lower = ['**/cli/**', '**/server/**', '**/service/**'];
 const engines = ['**/archiver/**', '**/restore/**', '**/disk/**'];
 const base = ['**/catalog/**', '**/storage/**', '**/kafka/**', '**/segment/**'];
 
@@ -30,6 +30,10 @@ export default tseslint.config(
   {
     files: ['src/archiver/**', 'src/restore/**', 'src/disk/**'],
     rules: restrict(lower, 'engines must not import the CLI or server'),
+  },
+  {
+    files: ['src/service/**'],
+    rules: restrict(['**/cli/**', '**/server/**'], 'services must not import the CLI or server'),
   },
   {
     files: ['src/archiver/**'],

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ArchiveError, ErrorCodes, isArchiveError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { registerConfig } from './commands/config.js';
 import { registerOffsets } from './commands/offsets.js';
 import { registerLookup } from './commands/lookup.js';
@@ -12,6 +12,7 @@ import { registerTier } from './commands/tier.js';
 import { registerRun } from './commands/run.js';
 import { registerDisk } from './commands/disk.js';
 import { registerReserve } from './commands/reserve.js';
+import { registerRestore } from './commands/restore.js';
 import type { GlobalOptions } from './context.js';
 
 function version(): string {
@@ -60,6 +61,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerTier(program, setExit);
   registerDisk(program, setExit);
   registerReserve(program, setExit);
+  registerRestore(program, setExit);
   registerConfig(program, setExit);
   return program;
 }
@@ -82,11 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isArchiveError(err) && err.userFacing) {
       process.stderr.write(`${err.message}\n`);
-      return err.code === ErrorCodes.CONFIG_INVALID ||
-        err.code === ErrorCodes.CONFIG_FILE_UNREADABLE ||
-        err.code === ErrorCodes.USAGE
-        ? ExitCode.USAGE
-        : ExitCode.FAILURE;
+      return exitCodeOf(err.code);
     }
     const e = err as Error;
     process.stderr.write(

@@ -160,7 +160,10 @@ export interface Admin {
    * A group's committed next-offsets (with metadata) per topic and partition; partitions
    * without a committed offset are absent. A group that does not exist gives an empty map.
    */
-  groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, CommittedOffset>>>;
+  groupOffsets(
+    groupId: string,
+    topics: string[],
+  ): Promise<Map<string, Map<number, CommittedOffset>>>;
   disconnect(): Promise<void>;
 }
 

@@ -209,7 +209,10 @@ export function rowGroups(seg: OpenSegment): RowGroupInfo[] {
 }
 
 /** Every record of one row group, in offset order. */
-export async function readRowGroup(seg: OpenSegment, group: RowGroupInfo): Promise<ArchiveRecord[]> {
+export async function readRowGroup(
+  seg: OpenSegment,
+  group: RowGroupInfo,
+): Promise<ArchiveRecord[]> {
   const objs = (await parquetReadObjects({
     file: seg.source,
     metadata: seg.parquet,
