@@ -326,10 +326,10 @@ async function reconcile(
     }
   }
   const { kept, dropped } = committedRuns(runs, committed);
-  if (dropped > 0) {
+  if (dropped > 0)
     log.info({ dropped }, 'offset map: dropped the lines of transactions that did not commit');
-    await writeRuns(mapPath, kept);
-  }
+  // Rewritten every time: a line torn by a crash mid-append must not be continued by the next.
+  await writeRuns(mapPath, kept);
   const byPartition = new Map<string, OffsetRun[]>();
   for (const r of kept) {
     const k = partitionKey(r.topic, r.partition);

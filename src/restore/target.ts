@@ -29,8 +29,28 @@ export function configsToCopy(snapshot: Record<string, string>): Record<string, 
   return out;
 }
 
+/**
+ * Retries a metadata call on a topic that was just created: its leader may not be known to
+ * every broker yet (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION for a moment).
+ */
+async function settled<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const fatal =
+        err instanceof ArchiveError &&
+        (err.code === ErrorCodes.KAFKA_AUTHORIZATION_FAILED ||
+          err.code === ErrorCodes.KAFKA_AUTHENTICATION_FAILED ||
+          err.code === ErrorCodes.KAFKA_UNAVAILABLE);
+      if (attempt >= 20 || fatal) throw err;
+      await new Promise((r) => setTimeout(r, 100 * Math.min(attempt + 1, 10)));
+    }
+  }
+}
+
 async function maxMessageBytes(admin: Admin, topic: string): Promise<number> {
-  const info = await admin.describeTopic(topic, { includeDefaults: true });
+  const info = await settled(() => admin.describeTopic(topic, { includeDefaults: true }));
   const v = Number(info.configs['max.message.bytes']);
   return Number.isFinite(v) && v > 0 ? v : DEFAULT_MAX_MESSAGE_BYTES;
 }
@@ -116,7 +136,7 @@ export async function prepareTargets(
           'the target topic uses LogAppendTime: the broker replaces every restored timestamp (verification will report it)',
         );
     }
-    const offsets = await admin.offsets(topic);
+    const offsets = create ? new Map<number, { high: bigint }>() : await admin.offsets(topic);
     const startOffsets: Record<string, string> = {};
     for (let p = 0; p < partitions; p++)
       startOffsets[String(p)] = (offsets.get(p)?.high ?? 0n).toString();

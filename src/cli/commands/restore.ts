@@ -267,6 +267,12 @@ Examples:
   kafka-archive restore 'cluster1\\..*' --from 1761966000000 --topic-map cluster1.job=replay.job,cluster1.sample=replay.sample
   kafka-archive restore orders --target-brokers dr-kafka:9092 --replication-factor 3 --rate 50MiB --concurrency 8
   kafka-archive restore verify --job ztf_alerts-3f9c2a1b7d
+  kafka-archive restore status [--job ztf_alerts-3f9c2a1b7d]
+
+restore verify --job J   read job J's target back (read_committed) and compare it with the archive:
+                         per partition the record count and a SHA-256 over key, value, headers
+                         and timestamp in order; exit 3 on any difference
+restore status [--job J] the jobs in restore.stateDir (status, records, targets), or one job's plan
 
 Run the same command again after a crash (or kill -9): it resumes after the last committed
 transaction, and the target holds every record exactly once. Exit codes: 0 done, 1 failure
@@ -276,9 +282,12 @@ target, verification found differences).
 `;
 
 export function registerRestore(program: Command, setExit: (code: number) => void): void {
-  const restore = program
+  program
     .command('restore')
-    .argument('<topic>', 'archived topic name, or a regular expression matching whole topic names')
+    .argument(
+      '<topic>',
+      'archived topic name, or a regular expression matching whole topic names; or "verify" / "status" (see below)',
+    )
     .description(
       'produce archived records back into Kafka, byte-exact (keys, values, headers, timestamps, partitions, order), exactly once across crashes, resumable',
     )
@@ -341,6 +350,10 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
     .addHelpText('after', EXAMPLES)
     .action(async (topic: string, o: RestoreOptions, command: Command) => {
       const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
+      // `restore verify --job J` and `restore status [--job J]` share the options of `restore`
+      // (commander would hand --job to this command before a subcommand saw it).
+      if (topic === 'verify') return verifyCommand(ctx, o, setExit);
+      if (topic === 'status') return statusCommand(ctx, o, setExit);
       // Offsets and times may be combined: offsets bound the range, times filter inside it.
       if (o.targetTopic !== undefined && o.topicMap !== undefined)
         throw usage('give --target-topic or --topic-map, not both');
@@ -490,53 +503,51 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
         setExit(verify !== null && !verify.ok ? ExitCode.DATA : ExitCode.OK);
       });
     });
+}
 
-  restore
-    .command('verify')
-    .description(
-      "read a job's target back (read_committed) and compare it with the archive: per partition record count and SHA-256 over key, value, headers and timestamp in order; exit 3 on any difference",
-    )
-    .requiredOption('--job <id>', 'the job id (printed by restore; see restore status)')
-    .option('--target-brokers <list>', 'target cluster host:port,... if not the configured one')
-    .action(async (o: { job: string; targetBrokers?: string }, command: Command) => {
-      const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
-      const brokers = o.targetBrokers !== undefined ? parseBrokers(o.targetBrokers) : undefined;
-      await withService(ctx, brokers, async (service) => {
-        const v = await service.verify(o.job);
-        printVerify(ctx, v);
-        setExit(v.ok ? ExitCode.OK : ExitCode.DATA);
-      });
-    });
+async function verifyCommand(
+  ctx: CommandContext,
+  o: RestoreOptions,
+  setExit: (code: number) => void,
+): Promise<void> {
+  if (o.job === undefined)
+    throw usage('restore verify: give --job ID (see kafka-archive restore status)');
+  const job = o.job;
+  const brokers = o.targetBrokers !== undefined ? parseBrokers(o.targetBrokers) : undefined;
+  await withService(ctx, brokers, async (service) => {
+    const v = await service.verify(job);
+    printVerify(ctx, v);
+    setExit(v.ok ? ExitCode.OK : ExitCode.DATA);
+  });
+}
 
-  restore
-    .command('status')
-    .description('restore jobs in restore.stateDir: status, range, targets, records')
-    .option('--job <id>', 'one job, with its plan per partition')
-    .action(async (o: { job?: string }, command: Command) => {
-      const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
-      await withService(ctx, undefined, async (service) => {
-        const jobs = o.job !== undefined ? [await service.job(o.job)] : await service.jobs();
-        if (ctx.json) ctx.out(toJson(jobs));
-        else if (jobs.length === 0) ctx.out(`no restore jobs in ${service.stateDir}`);
-        else {
-          ctx.out(
-            table(
-              ['job', 'status', 'source', 'targets', 'records', 'updated', 'error'],
-              jobs.map((j) => [
-                j.id,
-                j.status,
-                j.spec.topic,
-                j.targets.map((t) => t.topic).join(','),
-                `${j.result?.records ?? 0}/${planTotals(j.plan).records}`,
-                j.updatedAt,
-                j.error?.code ?? '',
-              ]),
-            ),
-          );
-          if (o.job !== undefined && jobs[0] !== undefined)
-            ctx.out(table(PLAN_HEADERS, planRows(jobs[0].plan)));
-        }
-        setExit(ExitCode.OK);
-      });
-    });
+async function statusCommand(
+  ctx: CommandContext,
+  o: RestoreOptions,
+  setExit: (code: number) => void,
+): Promise<void> {
+  await withService(ctx, undefined, async (service) => {
+    const jobs = o.job !== undefined ? [await service.job(o.job)] : await service.jobs();
+    if (ctx.json) ctx.out(toJson(jobs));
+    else if (jobs.length === 0) ctx.out(`no restore jobs in ${service.stateDir}`);
+    else {
+      ctx.out(
+        table(
+          ['job', 'status', 'source', 'targets', 'records', 'updated', 'error'],
+          jobs.map((j) => [
+            j.id,
+            j.status,
+            j.spec.topic,
+            j.targets.map((t) => t.topic).join(','),
+            `${j.result?.records ?? 0}/${planTotals(j.plan).records}`,
+            j.updatedAt,
+            j.error?.code ?? '',
+          ]),
+        ),
+      );
+      if (o.job !== undefined && jobs[0] !== undefined)
+        ctx.out(table(PLAN_HEADERS, planRows(jobs[0].plan)));
+    }
+    setExit(ExitCode.OK);
+  });
 }

@@ -4,6 +4,7 @@ import { ArchiveError, ErrorCodes } from '../../errors.js';
 import type { KafkaConfig } from '../../config/index.js';
 import { loadKafkajs } from './ordered-headers.js';
 import { registerCodecs } from './codecs.js';
+import { installTimerFix } from './timer-fix.js';
 import { randomUUID } from 'node:crypto';
 import { kafkaError, kafkaErrorCode } from './errors.js';
 import type {
@@ -30,6 +31,7 @@ import type {
 
 const kafkajs = loadKafkajs();
 registerCodecs(kafkajs);
+installTimerFix();
 
 type DecodedMessage = KafkaJS.KafkaMessage & {
   orderedHeaders?: Array<{ key: string; value: Buffer | null }>;
@@ -72,7 +74,17 @@ function logCreator(log: Logger): KafkaJS.logCreator {
   return () =>
     ({ level, log: entry }) => {
       const { message, ...rest } = entry;
-      log[LEVELS[level] ?? 'info']({ ...rest, component: 'kafkajs' }, message);
+      // Transactional producers abort and are re-run on errors (restore resumes), so bounded
+      // retries are intended there: kafkajs' warning about them is noise.
+      // CONCURRENT_TRANSACTIONS answers a transaction begun while the previous one's markers
+      // are written: kafkajs retries them (every transaction meets one) but logs each as an error.
+      const noise =
+        message.startsWith('Limiting retries for the idempotent producer') ||
+        /another concurrent operation on the same transaction/.test(
+          `${message} ${String((rest as { error?: unknown }).error ?? '')}`,
+        );
+      const lvl = noise ? 'debug' : (LEVELS[level] ?? 'info');
+      log[lvl]({ ...rest, component: 'kafkajs' }, message);
     };
 }
 
