@@ -307,3 +307,46 @@ describe('batching and planning helpers', () => {
     expect(d(a)).not.toBe(d({ ...a, timestamp: 2n }));
   });
 });
+
+describe('restore configuration', () => {
+  it('validates restore.* with messages naming the key, and resolves the defaults', async () => {
+    const { loadConfig, restoreStateDir, restoreTargetKafka, redactConfig } =
+      await import('../../src/config/index.js');
+    const c = loadConfig({ env: { KAFKA_ARCHIVE_CATALOG__DIR: '/srv/ka/catalog' } });
+    expect(restoreStateDir(c)).toBe('/srv/ka/restore');
+    expect(restoreTargetKafka(c)).toBe(c.kafka);
+    expect(restoreTargetKafka(c, ['dr:9092']).brokers).toEqual(['dr:9092']);
+    expect(c.restore).toMatchObject({
+      compression: 'lz4',
+      concurrency: 4,
+      batchBytes: 4 * 2 ** 20,
+    });
+    const t = loadConfig({
+      env: {
+        KAFKA_ARCHIVE_RESTORE__TARGET__BROKERS: 'dr1:9092,dr2:9092',
+        KAFKA_ARCHIVE_RESTORE__TARGET__SASL__MECHANISM: 'plain',
+        KAFKA_ARCHIVE_RESTORE__TARGET__SASL__USERNAME: 'u',
+        KAFKA_ARCHIVE_RESTORE__TARGET__SASL__PASSWORD: 'secret',
+        KAFKA_ARCHIVE_RESTORE__STATE_DIR: '/var/lib/ka-restore',
+      },
+    });
+    expect(restoreTargetKafka(t).brokers).toEqual(['dr1:9092', 'dr2:9092']);
+    expect(restoreStateDir(t)).toBe('/var/lib/ka-restore');
+    expect(redactConfig(t).restore.target?.sasl?.password).toBe('***');
+    expect(() =>
+      loadConfig({
+        env: {
+          KAFKA_ARCHIVE_RESTORE__TARGET__SSL: 'true',
+          KAFKA_ARCHIVE_RESTORE__CONCURRENCY: '0',
+          KAFKA_ARCHIVE_RESTORE__COMPRESSION: 'brotli',
+        },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(
+          /restore\.target\.brokers: missing required key[\s\S]*restore\.compression: got "brotli": expected one of: none, gzip, snappy, lz4, zstd[\s\S]*restore\.concurrency: got 0: expected a number of partitions restored at once \(>= 1\)/,
+        ),
+      }),
+    );
+  });
+});
