@@ -230,11 +230,18 @@ export async function runRestore(
       bytesPerSecond: opts.bytesPerSecond,
       recordsPerSecond: opts.recordsPerSecond,
     });
+    // One partition failing stops the others after their current transaction: the job ends
+    // (and its state is saved) only when no worker is producing any more.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) stop.abort();
     try {
       const todo = starts.filter((s) => !s.done);
       let next = 0;
       const worker = async () => {
         for (;;) {
+          if (stop.signal.aborted) return;
           const s = todo[next++];
           if (s === undefined) return;
           await restorePartition(
@@ -251,17 +258,31 @@ export async function runRestore(
               progress,
               events,
               log,
-              ...(signal !== undefined ? { signal } : {}),
+              signal: stop.signal,
             },
-          );
+          ).catch((err: unknown) => {
+            stop.abort();
+            throw err;
+          });
           progress.partitionsDone++;
           events.onProgress?.({ ...progress, bytesRead: counter.bytesRead });
         }
       };
-      await Promise.all(
+      const results = await Promise.allSettled(
         Array.from({ length: Math.max(1, Math.min(opts.concurrency, todo.length)) }, worker),
       );
+      // The first real failure, not the interruptions it caused in the other workers.
+      const failures = results.flatMap((r) =>
+        r.status === 'rejected' ? [r.reason as unknown] : [],
+      );
+      const first =
+        failures.find(
+          (e) => !(e instanceof ArchiveError && e.code === ErrorCodes.RESTORE_INTERRUPTED),
+        ) ?? failures[0];
+      if (first !== undefined) throw first;
+      if (signal?.aborted === true) throw interrupted();
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       await writer.close();
     }
     progress.bytesRead = counter.bytesRead;
@@ -399,7 +420,9 @@ async function restorePartition(
     pendingBytes = 0;
     if (records.length === 0 && committedNext !== null && committedNext >= next) return;
     const chunks = chunkRecords(records, target.maxMessageBytes);
-    await ctx.limiter.acquire(bytes, records.length, ctx.signal);
+    await ctx.limiter.acquire(bytes, records.length, ctx.signal).catch((err: unknown) => {
+      throw ctx.signal?.aborted === true ? interrupted() : err;
+    });
     const seq = ++txn;
     await producer.commitTransaction(
       chunks.map((c) => ({ topic: target.topic, records: c.records.map((r) => r.produce) })),
