@@ -186,14 +186,25 @@ function printDryRun(
     );
 }
 
-function summary(state: JobState, p: RestoreProgress, alreadyDone: boolean): string {
+function summary(
+  state: JobState,
+  p: RestoreProgress,
+  alreadyDone: boolean,
+  before: RestoreProgress | null,
+): string {
   const r = state.result;
   const totals = planTotals(state.plan);
   if (alreadyDone)
     return `restore job ${state.id} was already done (${r?.records ?? 0} records); nothing to do`;
   const s = r?.seconds ?? 0;
+  const records = p.records - (before?.records ?? 0);
+  const bytes = p.recordBytes - (before?.recordBytes ?? 0);
+  const earlier =
+    before !== null && before.records > 0
+      ? `; ${p.records} of ${p.totalRecords} records in all, ${before.records} by earlier runs`
+      : '';
   return [
-    `restored ${p.records} records (${formatBytes(p.recordBytes)}) of job ${state.id} in ${s.toFixed(1)} s (${s > 0 ? (p.recordBytes / 1e6 / s).toFixed(1) : '-'} MB/s, ${r?.transactions ?? 0} transactions) into ${state.targets.map((t) => t.topic).join(', ')}`,
+    `restored ${records} records (${formatBytes(bytes)}) of job ${state.id} in ${s.toFixed(1)} s (${s > 0 ? (bytes / 1e6 / s).toFixed(1) : '-'} MB/s, ${r?.transactions ?? 0} transactions) into ${state.targets.map((t) => t.topic).join(', ')}${earlier}`,
     `read ${formatBytes(p.bytesRead)} of ${formatBytes(totals.segmentBytes)} segment bytes (${pct(p.bytesRead, totals.segmentBytes)})`,
   ].join('\n');
 }
@@ -436,6 +447,7 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         let last: RestoreProgress | null = null;
+        let before: RestoreProgress | null = null;
         let outcome: RestoreOutcome;
         try {
           outcome = await service.run(
@@ -454,6 +466,7 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
                     `resuming restore job ${i.jobId} at ${i.done.records} of ${i.totals.records} records`,
                   );
                 last = i.done;
+                before = i.done;
                 view.update(i.done);
               },
               onProgress: (p) => {
@@ -494,7 +507,7 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
             }),
           );
         } else {
-          ctx.out(summary(outcome.state, outcome.progress, outcome.alreadyDone));
+          ctx.out(summary(outcome.state, outcome.progress, outcome.alreadyDone, before));
           ctx.out(
             `job state and offset map: ${service.stateDir}/${outcome.jobId}/ (offset-map.jsonl)`,
           );
