@@ -261,10 +261,21 @@ class KafkajsAdmin implements Admin {
     const out = new Map<string, Map<number, CommittedOffset>>();
     if (topics.length === 0) return out;
     let res: Awaited<ReturnType<KafkaJS.Admin['fetchOffsets']>>;
-    try {
-      res = await this.admin.fetchOffsets({ groupId, topics });
-    } catch (err) {
-      throw kafkaError(err, `reading the committed offsets of group ${groupId}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await this.admin.fetchOffsets({ groupId, topics });
+        break;
+      } catch (err) {
+        // On a fresh cluster the first group request creates __consumer_offsets: until its
+        // leaders settle the broker answers NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS,
+        // which kafkajs' admin passes through.
+        const retriable =
+          (err as { retriable?: boolean }).retriable === true ||
+          /coordinator/i.test((err as Error).message);
+        if (!retriable || attempt >= 20)
+          throw kafkaError(err, `reading the committed offsets of group ${groupId}`);
+        await new Promise((r) => setTimeout(r, 100 * Math.min(attempt + 1, 10)));
+      }
     }
     for (const t of res) {
       const m = new Map<number, CommittedOffset>();
