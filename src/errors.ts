@@ -27,6 +27,8 @@ interface CodeSpec {
   summary: string;
   /** An HTTP status more precise than the kind's (e.g. 405). */
   status?: number;
+  /** A CLI exit code more precise than the kind's. */
+  exit?: number;
 }
 
 /** The error-code table: every code the product throws or logs. */
@@ -46,6 +48,52 @@ export const ERROR_TABLE = {
   KAFKA_CLIENT_UNSUPPORTED: {
     kind: 'config',
     summary: 'the Kafka client lacks a feature the configuration asks for',
+  },
+  KAFKA_AUTHORIZATION_FAILED: {
+    kind: 'auth',
+    summary: 'Kafka refused an operation: an ACL is missing (the message names the resource)',
+  },
+  KAFKA_AUTHENTICATION_FAILED: { kind: 'auth', summary: 'Kafka refused the SASL credentials' },
+  KAFKA_RECORD_TOO_LARGE: {
+    kind: 'data',
+    summary: 'the broker refused a record as too large',
+    exit: 1,
+  },
+  KAFKA_REQUEST_FAILED: { kind: 'unavailable', summary: 'the broker refused a request' },
+  RESTORE_NO_DATA: {
+    kind: 'not_found',
+    summary: 'nothing archived in the restore range; the message lists what the archive holds',
+    exit: 3,
+  },
+  RESTORE_GAP: {
+    kind: 'data',
+    summary:
+      'the archive misses offsets inside the range (named); `--allow-gaps` restores without them',
+  },
+  RESTORE_TARGET_NOT_EMPTY: {
+    kind: 'usage',
+    summary: 'the target topic holds records and the job is new: `--append` or another topic',
+  },
+  RESTORE_TARGET_PARTITIONS: {
+    kind: 'usage',
+    summary: 'the target has fewer partitions than the restore writes to: `--repartition`',
+  },
+  RESTORE_RECORD_TOO_LARGE: {
+    kind: 'data',
+    summary: "a record is larger than the target topic's max.message.bytes (both sizes named)",
+  },
+  RESTORE_VERIFY_FAILED: { kind: 'data', summary: 'restore verification found differences' },
+  RESTORE_JOB_CONFLICT: { kind: 'usage', summary: '`--job NAME` exists with another request' },
+  RESTORE_JOB_UNKNOWN: { kind: 'usage', summary: 'no such restore job in `restore.stateDir`' },
+  RESTORE_JOB_LOCKED: { kind: 'unavailable', summary: 'another process runs the restore job' },
+  RESTORE_PROGRESS_UNKNOWN: {
+    kind: 'data',
+    summary: "the job's offset map has records but its group offsets are gone: it refuses to guess",
+    exit: 1,
+  },
+  RESTORE_INTERRUPTED: {
+    kind: 'unavailable',
+    summary: 'SIGINT/SIGTERM: the current transaction finished or aborted; run again to resume',
   },
   SEGMENT_WRITE_FAILED: {
     kind: 'unavailable',
@@ -146,8 +194,14 @@ export const ExitCode = {
   DATA: 3,
 } as const;
 
-/** The CLI exit code of a kind: 2 for usage and config, 3 for data problems, else 1. */
-export function exitCodeOf(kind: ErrorKind): number {
+/**
+ * The CLI exit code of a code: its own when the table gives one, else its kind's: 2 for usage and
+ * config, 3 for data problems, else 1.
+ */
+export function exitCodeOf(code: ErrorCode): number {
+  const spec: CodeSpec = ERROR_TABLE[code];
+  if (spec.exit !== undefined) return spec.exit;
+  const kind = spec.kind;
   if (kind === 'usage' || kind === 'config') return ExitCode.USAGE;
   if (kind === 'data') return ExitCode.DATA;
   return ExitCode.FAILURE;

@@ -51,6 +51,8 @@ const base = createKafkajsClient(config.kafka, log);
 const kafka: KafkaClient = {
   admin: () => base.admin(),
   producer: (o) => base.producer(o),
+  transactionalProducer: (o) => base.transactionalProducer(o),
+  readCommitted: (ranges, onRecords) => base.readCommitted(ranges, onRecords),
   consumer(o) {
     const c = base.consumer(o);
     const wrapped: GroupConsumer = {

@@ -17,6 +17,6 @@ export { LocalSegmentIndex } from './hot.js';
 export type { LocalSegment } from './hot.js';
 export { listSegmentObjects, objectBuffer } from './cold.js';
 export type { SegmentObject } from './cold.js';
-export { hotSource, tieredSource } from './source.js';
+export { hotSource, tieredBuffer, tieredSource } from './source.js';
 export type { SegmentSource, TieredSegment } from './source.js';
 export { hashFile, hashObject } from './verify.js';

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ArchiveError, ErrorCodes, exitCodeOf, isArchiveError } from '../errors.js';
+import { ArchiveError, ErrorCodes, ExitCode, exitCodeOf, isArchiveError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
-import { ExitCode } from '../errors.js';
 import { registerConfig } from './commands/config.js';
 import { registerOffsets } from './commands/offsets.js';
 import { registerLookup } from './commands/lookup.js';
@@ -12,6 +11,7 @@ import { registerTier } from './commands/tier.js';
 import { registerRun } from './commands/run.js';
 import { registerDisk } from './commands/disk.js';
 import { registerReserve } from './commands/reserve.js';
+import { registerRestore } from './commands/restore.js';
 import type { GlobalOptions } from './context.js';
 
 function version(): string {
@@ -58,6 +58,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerTier(program, setExit);
   registerDisk(program, setExit);
   registerReserve(program, setExit);
+  registerRestore(program, setExit);
   registerConfig(program, setExit);
   return program;
 }
@@ -85,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(
         `${plain ? err.message : `kafka-archive: [${err.code}] ${err.message}`}\n${debug && err.stack !== undefined ? `${err.stack}\n` : ''}`,
       );
-      return exitCodeOf(err.kind);
+      return exitCodeOf(err.code);
     }
     const e = err as Error;
     process.stderr.write(

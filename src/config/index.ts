@@ -10,5 +10,8 @@ export type {
   StorageConfig,
   S3StorageConfig,
   TieringConfig,
+  RestoreConfig,
+  ProduceCompressionName,
 } from './schema.js';
+export { restoreStateDir, restoreTargetKafka } from './restore.js';
 export { parseBytes, parseDurationMs, formatBytes } from './units.js';

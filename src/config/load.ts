@@ -163,6 +163,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   if (copy.kafka.sasl) copy.kafka.sasl.password = '***';
+  if (copy.restore.target?.sasl) copy.restore.target.sasl.password = '***';
   if (copy.storage.s3.secretAccessKey !== undefined) copy.storage.s3.secretAccessKey = '***';
   return copy;
 }

@@ -108,22 +108,52 @@ const logSchema = z
   })
   .prefault({});
 
+const kafkaFields = {
+  clientId: z.string().min(1).default('kafka-archive'),
+  ssl: bool().default(false),
+  sasl: z
+    .strictObject({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], {
+        error: 'expected one of: plain, scram-sha-256, scram-sha-512',
+      }),
+      username: z.string({ error: 'expected a string' }),
+      password: z.string({ error: 'expected a string' }),
+    })
+    .optional(),
+  connectionTimeoutMs: duration().default(10_000),
+  requestTimeoutMs: duration().default(30_000),
+};
+
 const kafkaSchema = z
   .strictObject({
     brokers: brokerList.default(['127.0.0.1:9092']),
-    clientId: z.string().min(1).default('kafka-archive'),
-    ssl: bool().default(false),
-    sasl: z
+    ...kafkaFields,
+  })
+  .prefault({});
+
+const produceCompression = z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'], {
+  error: 'expected one of: none, gzip, snappy, lz4, zstd',
+});
+
+/**
+ * Restore: where job state lives, and the target cluster. `target` is shaped like `kafka`
+ * (brokers required there); without it the target is the source cluster (`kafka.*`).
+ */
+const restoreSchema = z
+  .strictObject({
+    stateDir: z.string().min(1, { error: 'expected a directory path' }).optional(),
+    target: z
       .strictObject({
-        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], {
-          error: 'expected one of: plain, scram-sha-256, scram-sha-512',
-        }),
-        username: z.string({ error: 'expected a string' }),
-        password: z.string({ error: 'expected a string' }),
+        brokers: brokerList,
+        ...kafkaFields,
       })
       .optional(),
-    connectionTimeoutMs: duration().default(10_000),
-    requestTimeoutMs: duration().default(30_000),
+    compression: produceCompression.default('lz4'),
+    concurrency: int('a number of partitions restored at once', 1).default(4),
+    batchBytes: bytes().default(4 * 2 ** 20),
+    batchRecords: int('a record count', 1).default(50_000),
+    transactionTimeoutMs: duration().default(60_000),
+    progressIntervalMs: duration().default(10_000),
   })
   .prefault({});
 
@@ -390,6 +420,7 @@ export const configSchema = z.strictObject({
   storage: storageSchema,
   tiering: tieringSchema,
   disk: diskSchema,
+  restore: restoreSchema,
   /** The HTTP server of `run`: health, readiness, Prometheus metrics and the read API. */
   server: z
     .strictObject({
@@ -410,3 +441,5 @@ export type Compression = z.infer<typeof compressionSchema>;
 export type StorageConfig = Config['storage'];
 export type S3StorageConfig = StorageConfig['s3'];
 export type TieringConfig = Config['tiering'];
+export type RestoreConfig = Config['restore'];
+export type ProduceCompressionName = z.infer<typeof produceCompression>;

@@ -70,6 +70,55 @@ export interface Producer {
   disconnect(): Promise<void>;
 }
 
+export type ProduceCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Where Kafka put the records of one produced batch in one partition. */
+export interface ProducedOffsets extends TopicPartition {
+  /** The offset of the batch's first record in that partition (Produce response base_offset). */
+  baseOffset: bigint;
+  /** Records of the batch in that partition: they hold baseOffset .. baseOffset + count - 1. */
+  count: number;
+}
+
+/**
+ * A transactional producer (one transactional id; a new instance with the same id fences the
+ * old one and aborts its open transaction).
+ */
+export interface TransactionalProducer {
+  /**
+   * One transaction: every batch is sent (each batch as one produce call, so each partition's
+   * records of a batch get consecutive offsets), then the group offsets are added, then
+   * `beforeCommit` (when given) is awaited with where the records went, then the transaction
+   * commits. Everything commits together or not at all: on any error the transaction is
+   * aborted and the error thrown. Resolves with the same offsets `beforeCommit` saw, in batch
+   * order (within a batch, in order of first appearance of each partition).
+   */
+  commitTransaction(
+    batches: Array<{ topic: string; records: ProduceRecord[] }>,
+    offsets: { groupId: string; offsets: TopicPartitionOffsetMeta[] } | null,
+    beforeCommit?: (produced: ProducedOffsets[]) => Promise<void>,
+  ): Promise<ProducedOffsets[]>;
+  disconnect(): Promise<void>;
+}
+
+export interface TopicPartitionOffsetMeta extends TopicPartitionOffset {
+  /** Offset metadata stored with the commit (Kafka limits it, 4096 bytes by default). */
+  metadata?: string;
+}
+
+/** A committed group offset with its metadata. */
+export interface CommittedOffset {
+  offset: bigint;
+  metadata: string | null;
+}
+
+/** A read of one partition outside any consumer group: offsets [fromOffset, toOffset). */
+export interface PartitionRange extends TopicPartition {
+  fromOffset: bigint;
+  /** Exclusive; usually the high-water mark read just before. */
+  toOffset: bigint;
+}
+
 export interface TopicInfo {
   name: string;
   partitions: number;
@@ -88,11 +137,20 @@ export interface Admin {
   listTopics(): Promise<string[]>;
   /** Partition counts of the given topics; topics that do not exist are absent. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
-  describeTopic(topic: string): Promise<TopicInfo>;
+  /** Partitions and configs (only those set on the topic, unless includeDefaults). */
+  describeTopic(topic: string, options?: { includeDefaults?: boolean }): Promise<TopicInfo>;
   createTopics(specs: TopicSpec[]): Promise<void>;
   deleteTopics(topics: string[]): Promise<void>;
   /** Earliest and latest (high-water mark) offsets per partition. */
   offsets(topic: string): Promise<Map<number, { low: bigint; high: bigint }>>;
+  /**
+   * A group's committed next-offsets (with metadata) per topic and partition; partitions
+   * without a committed offset are absent. A group that does not exist gives an empty map.
+   */
+  groupOffsets(
+    groupId: string,
+    topics: string[],
+  ): Promise<Map<string, Map<number, CommittedOffset>>>;
   disconnect(): Promise<void>;
 }
 
@@ -104,4 +162,20 @@ export interface KafkaClient {
     sessionTimeoutMs?: number;
   }): GroupConsumer;
   producer(options?: { idempotent?: boolean; transactionalId?: string }): Promise<Producer>;
+  transactionalProducer(options: {
+    transactionalId: string;
+    compression: ProduceCompression;
+    /** How long the broker keeps an open transaction before aborting it (default 60 s). */
+    transactionTimeoutMs?: number;
+  }): Promise<TransactionalProducer>;
+  /**
+   * Reads committed records (read_committed) of the given partition ranges, outside any
+   * consumer group, calling `onRecords` in offset order per partition (partitions may
+   * interleave). Resolves once every partition's position reached its `toOffset` (transaction
+   * markers and aborted records count as passed).
+   */
+  readCommitted(
+    ranges: PartitionRange[],
+    onRecords: (tp: TopicPartition, records: KafkaRecord[]) => Promise<void> | void,
+  ): Promise<void>;
 }

@@ -4,11 +4,15 @@ export type { SegmentMeta, SegmentCompression } from './meta.js';
 export { SegmentWriter } from './writer.js';
 export type { SegmentFacts, WriteOptions, WriteResult } from './writer.js';
 export {
+  countingBuffer,
   localFileBuffer,
   openSegment,
+  readRowGroup,
+  readRowGroupKeys,
+  rowGroups,
   readSegmentMeta,
   readSegmentOffsets,
   readSegmentRecords,
 } from './reader.js';
-export type { OpenSegment, ReadRange, AsyncBuffer } from './reader.js';
+export type { OpenSegment, ReadRange, AsyncBuffer, RowGroupInfo } from './reader.js';
 export { recordJson } from './record-json.js';

@@ -27,10 +27,20 @@ export interface OpenSegment {
   source: AsyncBuffer;
 }
 
-export async function openSegment(source: AsyncBuffer): Promise<OpenSegment> {
+/**
+ * Opens a segment: reads its footer. `initialFetchSize` is the size of the first read from
+ * the end of the file (hyparquet's default is 512 KiB, which reads small files whole).
+ */
+export async function openSegment(
+  source: AsyncBuffer,
+  options: { initialFetchSize?: number } = {},
+): Promise<OpenSegment> {
   let parquet: FileMetaData;
   try {
-    parquet = await parquetMetadataAsync(source);
+    parquet = await parquetMetadataAsync(
+      source,
+      options.initialFetchSize !== undefined ? { initialFetchSize: options.initialFetchSize } : {},
+    );
   } catch (err) {
     throw new ArchiveError(
       ErrorCodes.SEGMENT_CORRUPT,
@@ -129,4 +139,100 @@ export async function readSegmentOffsets(seg: OpenSegment): Promise<bigint[]> {
     compressors,
   })) as unknown as Array<{ offset: bigint }>;
   return rows.map((r) => BigInt(r.offset));
+}
+
+/** A byte source that reports every byte it hands out (to measure what a read fetched). */
+export function countingBuffer(source: AsyncBuffer, onRead: (bytes: number) => void): AsyncBuffer {
+  return {
+    byteLength: source.byteLength,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const b = await source.slice(start, end);
+      onRead(b.byteLength);
+      return b;
+    },
+  };
+}
+
+/** What a row group's footer statistics say about it. */
+export interface RowGroupInfo {
+  index: number;
+  /** Row number of its first row in the file. */
+  rowStart: number;
+  rows: number;
+  /** Offset and timestamp bounds (absent when the writer kept no statistics). */
+  minOffset?: bigint;
+  maxOffset?: bigint;
+  minTimestamp?: bigint;
+  maxTimestamp?: bigint;
+  /** Bytes of its column chunks in the file. */
+  compressedBytes: number;
+  /** Uncompressed bytes of its key, value and headers columns: about the records' size. */
+  recordBytes: number;
+}
+
+const bigStat = (v: unknown): bigint | undefined =>
+  typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : undefined;
+
+/** The row groups of a segment with their statistics, in file order. */
+export function rowGroups(seg: OpenSegment): RowGroupInfo[] {
+  const out: RowGroupInfo[] = [];
+  let rowStart = 0;
+  seg.parquet.row_groups.forEach((g, index) => {
+    const info: RowGroupInfo = {
+      index,
+      rowStart,
+      rows: Number(g.num_rows),
+      compressedBytes: 0,
+      recordBytes: 0,
+    };
+    for (const c of g.columns) {
+      const md = c.meta_data;
+      if (md === undefined) continue;
+      info.compressedBytes += Number(md.total_compressed_size);
+      const name = md.path_in_schema[0];
+      if (name === 'key' || name === 'value' || name === 'headers')
+        info.recordBytes += Number(md.total_uncompressed_size);
+      const min = bigStat(md.statistics?.min_value);
+      const max = bigStat(md.statistics?.max_value);
+      if (name === 'offset') {
+        if (min !== undefined) info.minOffset = min;
+        if (max !== undefined) info.maxOffset = max;
+      } else if (name === 'timestamp') {
+        if (min !== undefined) info.minTimestamp = min;
+        if (max !== undefined) info.maxTimestamp = max;
+      }
+    }
+    out.push(info);
+    rowStart += info.rows;
+  });
+  return out;
+}
+
+/** Every record of one row group, in offset order. */
+export async function readRowGroup(seg: OpenSegment, group: RowGroupInfo): Promise<KafkaRecord[]> {
+  const objs = (await parquetReadObjects({
+    file: seg.source,
+    metadata: seg.parquet,
+    rowStart: group.rowStart,
+    rowEnd: group.rowStart + group.rows,
+    utf8: false,
+    compressors,
+  })) as unknown as Row[];
+  return objs.map(toRecord);
+}
+
+/** Only the offset and timestamp of one row group's records (two small column chunks). */
+export async function readRowGroupKeys(
+  seg: OpenSegment,
+  group: RowGroupInfo,
+): Promise<Array<{ offset: bigint; timestamp: bigint }>> {
+  const objs = (await parquetReadObjects({
+    file: seg.source,
+    metadata: seg.parquet,
+    rowStart: group.rowStart,
+    rowEnd: group.rowStart + group.rows,
+    columns: ['offset', 'timestamp'],
+    compressors,
+  })) as unknown as Array<{ offset: bigint; timestamp: bigint }>;
+  return objs.map((o) => ({ offset: BigInt(o.offset), timestamp: BigInt(o.timestamp) }));
 }

@@ -4,24 +4,36 @@
  * Kafka's semantics where the engines depend on them: after every rebalance each member's fetch
  * positions restart at the group's committed offsets (or 0), `seek` moves a position, paused
  * partitions are not fetched, and a batch of a partition revoked meanwhile is stale.
- * Not a Kafka: no network, no compression, no transactions. Integration tests use real brokers.
+ * Not a Kafka: no network, no compression; a transaction is applied at once. Integration tests
+ * use real brokers.
  */
 import type {
   Admin,
   BatchControl,
+  CommittedOffset,
   ConsumerHandlers,
   GroupConsumer,
   KafkaClient,
   KafkaRecord,
+  PartitionRange,
+  ProducedOffsets,
   ProduceRecord,
   Producer,
   TopicInfo,
   TopicPartition,
   TopicPartitionOffset,
   TopicSpec,
+  TransactionalProducer,
 } from '../../src/index.js';
 
 const keyOf = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+const toPartial = (r: ProduceRecord): Partial<KafkaRecord> => ({
+  key: r.key,
+  value: r.value,
+  headers: r.headers ?? [],
+  ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
+});
 
 interface Member {
   consumer: FakeConsumer;
@@ -99,8 +111,58 @@ export class FakeKafka implements KafkaClient {
         topics.get(name)?.forEach((log, p) => out.set(p, { low: 0n, high: BigInt(log.length) }));
         return out;
       },
+      groupOffsets: async (groupId, names) => {
+        const out = new Map<string, Map<number, CommittedOffset>>();
+        for (const [key, offset] of this.commits.get(groupId) ?? []) {
+          const [topic, p] = key.split('\u0000') as [string, string];
+          if (!names.includes(topic)) continue;
+          const m = out.get(topic) ?? new Map<number, CommittedOffset>();
+          m.set(Number(p), { offset, metadata: null });
+          out.set(topic, m);
+        }
+        return out;
+      },
       async disconnect() {},
     };
+  }
+
+  /** Records and group offsets land together (no interleaving in memory: atomic by design). */
+  async transactionalProducer(): Promise<TransactionalProducer> {
+    return {
+      commitTransaction: async (batches, offsets, beforeCommit) => {
+        const produced: ProducedOffsets[] = [];
+        const staged: Array<() => void> = [];
+        for (const b of batches) {
+          const byPartition = new Map<number, ProduceRecord[]>();
+          for (const r of b.records) {
+            const list = byPartition.get(r.partition ?? 0) ?? [];
+            list.push(r);
+            byPartition.set(r.partition ?? 0, list);
+          }
+          for (const [partition, records] of byPartition) {
+            const base = BigInt(this.partitionLog(b.topic, partition).length);
+            produced.push({ topic: b.topic, partition, baseOffset: base, count: records.length });
+            staged.push(() => this.produce(b.topic, partition, records.map(toPartial)));
+          }
+        }
+        await beforeCommit?.(produced);
+        for (const apply of staged) apply();
+        if (offsets !== null) this.commit(offsets.groupId, offsets.offsets);
+        return produced;
+      },
+      disconnect: async () => {},
+    };
+  }
+
+  async readCommitted(
+    ranges: PartitionRange[],
+    onRecords: (tp: TopicPartition, records: KafkaRecord[]) => Promise<void> | void,
+  ): Promise<void> {
+    for (const r of ranges) {
+      const log = this.partitionLog(r.topic, r.partition);
+      const records = log.slice(Number(r.fromOffset), Number(r.toOffset));
+      if (records.length > 0) await onRecords({ topic: r.topic, partition: r.partition }, records);
+    }
   }
 
   consumer(options: { groupId: string }): GroupConsumer {
@@ -110,16 +172,7 @@ export class FakeKafka implements KafkaClient {
   async producer(): Promise<Producer> {
     return {
       send: async (topic: string, records: ProduceRecord[]) => {
-        for (const r of records) {
-          this.produce(topic, r.partition ?? 0, [
-            {
-              key: r.key,
-              value: r.value,
-              headers: r.headers ?? [],
-              ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
-            },
-          ]);
-        }
+        for (const r of records) this.produce(topic, r.partition ?? 0, [toPartial(r)]);
       },
       disconnect: async () => {},
     };

@@ -9,11 +9,33 @@ export interface ArchiverProcess {
   logs: Array<Record<string, unknown>>;
   exited: Promise<number | null>;
   isRunning(): boolean;
+  /** What it wrote to stdout so far. */
+  stdout(): string;
 }
+
+const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 
 /** Runs `kafka-archive <args>` (built CLI) as a child process with the given environment. */
 export function spawnArchiver(args: string[], env: Record<string, string>): ArchiverProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  return watch([BIN, ...args], env);
+}
+
+/** Runs `kafka-archive <args>` from the sources (no build needed) as a child process. */
+export function spawnFromSource(args: string[], env: Record<string, string>): ArchiverProcess {
+  return watch(
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `const { main } = await import(${JSON.stringify(MAIN)}); process.exit(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
+    ],
+    { ...env, CLI_ARGS: JSON.stringify(args) },
+  );
+}
+
+function watch(argv: string[], env: Record<string, string>): ArchiverProcess {
+  const child = spawn(process.execPath, argv, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -32,7 +54,8 @@ export function spawnArchiver(args: string[], env: Record<string, string>): Arch
       }
     }
   });
-  child.stdout?.resume();
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   let running = true;
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
@@ -40,7 +63,7 @@ export function spawnArchiver(args: string[], env: Record<string, string>): Arch
       resolve(code);
     }),
   );
-  return { child, logs, exited, isRunning: () => running };
+  return { child, logs, exited, isRunning: () => running, stdout: () => out };
 }
 
 export async function stopProcess(

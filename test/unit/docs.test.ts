@@ -27,7 +27,7 @@ describe('README', () => {
       const { kind } = ERROR_TABLE[code];
       expect(rows.get(code), code).toEqual([
         kind,
-        String(exitCodeOf(kind)),
+        String(exitCodeOf(code)),
         String(httpStatusOf(code)),
       ]);
     }

@@ -1,0 +1,16 @@
+import { dirname, join } from 'node:path';
+import type { Config, KafkaConfig } from './schema.js';
+
+/** `restore.stateDir`, by default `restore/` beside the catalog directory. */
+export function restoreStateDir(config: Config): string {
+  return config.restore.stateDir ?? join(dirname(config.catalog.dir), 'restore');
+}
+
+/**
+ * The cluster restores write to: `restore.target` when set, else the source cluster
+ * (`kafka.*`); `brokers` (e.g. `--target-brokers`) replaces its broker list.
+ */
+export function restoreTargetKafka(config: Config, brokers?: string[]): KafkaConfig {
+  const base: KafkaConfig = config.restore.target ?? config.kafka;
+  return brokers !== undefined && brokers.length > 0 ? { ...base, brokers } : base;
+}

@@ -1,0 +1,132 @@
+/**
+ * Everything a restore needs, built in one place (the composition root will fold this in):
+ * the catalog read-only, segments from both tiers, the object store (for the topic metadata
+ * snapshots), and the Kafka client of the target cluster.
+ */
+import { openCatalogForRead, type Catalog } from '../catalog/index.js';
+import {
+  restoreStateDir,
+  restoreTargetKafka,
+  type Config,
+  type KafkaConfig,
+} from '../config/index.js';
+import { ArchiveError, ErrorCodes } from '../errors.js';
+import { createKafkajsClient, type KafkaClient } from '../kafka/index.js';
+import type { Logger } from '../log/index.js';
+import {
+  JobStore,
+  runRestore,
+  verifyJob,
+  type ArchiveAccess,
+  type JobState,
+  type RestoreEvents,
+  type RestoreOutcome,
+  type RestoreRequest,
+  type RunOptions,
+  type TopicSnapshot,
+  type VerifyReport,
+} from '../restore/index.js';
+import { createObjectStore, type ObjectStore } from '../storage/index.js';
+import { tieredBuffer } from '../archive/index.js';
+
+export interface RestoreOverrides {
+  /** `--target-brokers`: replaces the target cluster's broker list. */
+  targetBrokers?: string[];
+  /** Replaces `restore.stateDir`. */
+  stateDir?: string;
+  /** Builds the Kafka client of the target cluster (default: the kafkajs adapter). */
+  kafkaClient?: (config: KafkaConfig, log: Logger) => KafkaClient;
+}
+
+export interface RestoreService {
+  readonly stateDir: string;
+  readonly targetBrokers: string[];
+  readonly catalog: Catalog;
+  /** Run options from the configuration, for the caller to override. */
+  defaults(): RunOptions;
+  run(
+    req: Omit<RestoreRequest, 'targetBrokers'>,
+    opts: RunOptions,
+    events?: RestoreEvents,
+    signal?: AbortSignal,
+  ): Promise<RestoreOutcome>;
+  verify(jobId: string): Promise<VerifyReport>;
+  job(jobId: string): Promise<JobState>;
+  jobs(): Promise<JobState[]>;
+  close(): Promise<void>;
+}
+
+/** Restores connect with fewer retries than the service: an unreachable target fails in seconds. */
+const TARGET_RETRIES = 5;
+
+export async function createRestore(
+  config: Config,
+  log: Logger,
+  overrides: RestoreOverrides = {},
+): Promise<RestoreService> {
+  const rlog = log.child({ component: 'restore' });
+  const targetConfig = restoreTargetKafka(config, overrides.targetBrokers);
+  const stateDir = overrides.stateDir ?? restoreStateDir(config);
+  const store: ObjectStore = createObjectStore(config.storage, rlog);
+  const catalog = await openCatalogForRead(config.catalog.dir, config.archiver.hotDir, rlog);
+  const target =
+    overrides.kafkaClient?.(targetConfig, rlog) ??
+    createKafkajsClient(targetConfig, rlog, { retries: TARGET_RETRIES });
+  const access: ArchiveAccess = {
+    catalog,
+    open: (e) => tieredBuffer(config.archiver.hotDir, store, e),
+    async topicSnapshot(topic): Promise<TopicSnapshot | null> {
+      let body: Buffer;
+      try {
+        body = await store.get(`topic=${topic}/_topic.json`);
+      } catch (err) {
+        if (err instanceof ArchiveError && err.code === ErrorCodes.OBJECT_NOT_FOUND) return null;
+        throw err;
+      }
+      const j = JSON.parse(body.toString('utf8')) as Partial<TopicSnapshot>;
+      return {
+        name: String(j.name ?? topic),
+        partitions: Number(j.partitions ?? 0),
+        configs: j.configs ?? {},
+        ...(j.capturedAt !== undefined ? { capturedAt: j.capturedAt } : {}),
+      };
+    },
+  };
+  const jobs = new JobStore(stateDir);
+  const deps = { access, target, stateDir, log: rlog };
+  const r = config.restore;
+  return {
+    stateDir,
+    targetBrokers: targetConfig.brokers,
+    catalog,
+    defaults: () => ({
+      append: false,
+      allowGaps: false,
+      dryRun: false,
+      replicationFactor: null,
+      bytesPerSecond: 0,
+      recordsPerSecond: 0,
+      concurrency: r.concurrency,
+      batchBytes: r.batchBytes,
+      batchRecords: r.batchRecords,
+      compression: r.compression,
+      transactionTimeoutMs: r.transactionTimeoutMs,
+    }),
+    run: (req, opts, events, signal) =>
+      runRestore(deps, { ...req, targetBrokers: targetConfig.brokers }, opts, events, signal),
+    async verify(id) {
+      const state = await jobs.require(id);
+      return verifyJob(deps, state, jobs.mapPath(id));
+    },
+    job: (id) => jobs.require(id),
+    async jobs() {
+      const out: JobState[] = [];
+      for (const id of await jobs.list()) out.push(await jobs.require(id));
+      return out;
+    },
+    async close() {
+      await catalog.close();
+      await store.close();
+    },
+  };
+}
