@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
 import type { Logger } from '../../log/index.js';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
@@ -28,6 +29,7 @@ import type {
   TopicSpec,
 } from '../types.js';
 
+const require = createRequire(import.meta.url);
 const kafkajs = loadKafkajs();
 registerCodecs(kafkajs);
 
@@ -68,15 +70,35 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   5: 'debug',
 };
 
+/**
+ * Messages of the Kafka protocol errors kafkajs retries itself (its own table). Its connections
+ * log every error response at error level before the caller decides to retry: for these that
+ * is a debug line; a failure that outlasts the retries reaches us as an error and is reported
+ * with our own code.
+ */
+const RETRIABLE_PROTOCOL_ERRORS: ReadonlySet<string> = new Set(
+  (
+    require('kafkajs/src/protocol/error.js') as {
+      errorCodes: Array<{ message: string; retriable: boolean }>;
+    }
+  ).errorCodes
+    .filter((e) => e.retriable)
+    .map((e) => e.message),
+);
+
 function logCreator(log: Logger): KafkaJS.logCreator {
   return () =>
     ({ level, log: entry }) => {
       const { message, ...rest } = entry;
+      const retried =
+        message.startsWith('Response ') &&
+        RETRIABLE_PROTOCOL_ERRORS.has(String((rest as { error?: unknown }).error ?? ''));
       // Transactional producers abort and are re-run on errors (restore resumes), so bounded
       // retries are intended there: kafkajs' warning about them is noise.
       // CONCURRENT_TRANSACTIONS answers a transaction begun while the previous one's markers
       // are written: kafkajs retries them (every transaction meets one) but logs each as an error.
       const noise =
+        retried ||
         message.startsWith('Limiting retries for the idempotent producer') ||
         /another concurrent operation on the same transaction/.test(
           `${message} ${String((rest as { error?: unknown }).error ?? '')}`,
