@@ -13,8 +13,10 @@
  *     whole from the beginning in a new group, --repeat times, interleaved; median reported:
  *     kafkajs bare consumer (bench/lib/baseline-consumer.ts, eachBatch counting bytes, the
  *     product's fetch sizes), @platformatic/kafka bare consumer (default Buffer deserializers,
- *     default fetch sizes: 50 MB per fetch; -tuned: the product's 16 MiB / 4 MiB per partition), confluent (eachBatch counting bytes, defaults; -tuned: no cap on the
- *     records per eachBatch call, default 32) and `kcat -C` to
+ *     default fetch sizes: 50 MB per fetch; -tuned: the product's 16 MiB / 4 MiB per partition;
+ *     -1m: 1 MiB fetches), confluent (eachBatch counting bytes, defaults; -tuned: no cap on the
+ *     records per eachBatch call, default 32; -rdkafka: the package's lower-level node-rdkafka
+ *     KafkaConsumer.consume(10000) loop) and `kcat -C` to
  *     /dev/null (simple consumer, no group).
  *  3. features (bench/lib/client-features.ts): real round trips on the broker per client.
  *
@@ -23,7 +25,8 @@
  *
  *   npx tsx bench/kafka-clients.ts [--brokers 127.0.0.1:43419] [--records 1000000]
  *     [--value-bytes 1024] [--partitions 8] [--repeat 3]
- *     [--readers kafkajs,platformatic,platformatic-tuned,confluent,confluent-tuned,kcat]
+ *     [--readers kafkajs,platformatic,platformatic-tuned,platformatic-1m,confluent,
+ *       confluent-tuned,confluent-rdkafka,kcat]
  *     [--producers kafkajs,platformatic,confluent,kcat,java] [--features yes|no]
  *     [--kafka-libs .cache/kafka/4.1.1/libs] [--broker-dir DIR] [--json FILE]
  * --broker-dir (the broker's scripts/kafka.sh directory) lets the feature check read the codec of
@@ -54,7 +57,8 @@ const flags = parseFlags(process.argv.slice(2), {
   'value-bytes': '1024',
   partitions: '8',
   repeat: '3',
-  readers: 'kafkajs,platformatic,platformatic-tuned,confluent,confluent-tuned,kcat',
+  readers:
+    'kafkajs,platformatic,platformatic-tuned,confluent,confluent-tuned,confluent-rdkafka,kcat',
   producers: 'kafkajs,platformatic,confluent,kcat,java',
   features: 'yes',
   'kafka-libs': join(ROOT, '.cache/kafka/4.1.1/libs'),
@@ -76,8 +80,20 @@ const tag = randomBytes(4).toString('hex');
 
 const kafkajs = loadKafkajs();
 const kafka = newKafka(kafkajs, brokers, `bench-clients-${tag}`);
-const admin = kafka.admin();
-await admin.connect();
+/**
+ * A short-lived kafkajs admin per call: kafkajs 2.2.4 keeps every topic an admin has seen in its
+ * metadata refresh list, and once such a topic is deleted every later call of that admin fails
+ * (see src/kafka/kafkajs/client.ts).
+ */
+async function withAdmin<T>(fn: (a: ReturnType<typeof kafka.admin>) => Promise<T>): Promise<T> {
+  const a = kafka.admin();
+  await a.connect();
+  try {
+    return await fn(a);
+  } finally {
+    await a.disconnect().catch(() => undefined);
+  }
+}
 const created: string[] = [];
 
 const loadNote = () =>
@@ -135,32 +151,28 @@ async function runTsx(script: string, args: string[]): Promise<Record<string, un
 }
 
 async function createTopic(name: string): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic: name,
-        numPartitions: partitions,
-        replicationFactor: 1,
-        configEntries: [
-          { name: 'compression.type', value: 'producer' },
-          { name: 'retention.ms', value: '-1' },
-        ],
-      },
-    ],
-  });
+  await withAdmin((admin) =>
+    admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: name,
+          numPartitions: partitions,
+          replicationFactor: 1,
+          configEntries: [
+            { name: 'compression.type', value: 'producer' },
+            { name: 'retention.ms', value: '-1' },
+          ],
+        },
+      ],
+    }),
+  );
   created.push(name);
 }
 
 async function highWatermarks(name: string): Promise<Map<number, number>> {
-  const once = kafka.admin();
-  await once.connect();
-  try {
-    const offsets = await once.fetchTopicOffsets(name);
-    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-  } finally {
-    await once.disconnect();
-  }
+  const offsets = await withAdmin((a) => a.fetchTopicOffsets(name));
+  return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
 }
 
 const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
@@ -179,9 +191,19 @@ function version(cmd: string, args: string[], re: RegExp): string {
 const work = await mkdtemp(join(tmpdir(), 'kafka-clients-bench-'));
 const installs: InstallReport[] = [];
 const needs = new Set([...readers, ...producers]);
-if (needs.has('platformatic') || needs.has('platformatic-tuned') || flags.features === 'yes')
+if (
+  needs.has('platformatic') ||
+  needs.has('platformatic-tuned') ||
+  needs.has('platformatic-1m') ||
+  flags.features === 'yes'
+)
   installs.push(ensureClient(PLATFORMATIC));
-if (needs.has('confluent') || needs.has('confluent-tuned') || flags.features === 'yes')
+if (
+  needs.has('confluent') ||
+  needs.has('confluent-tuned') ||
+  needs.has('confluent-rdkafka') ||
+  flags.features === 'yes'
+)
   installs.push(ensureClient(CONFLUENT));
 for (const i of installs) {
   if (!i.ok) console.log(`! ${i.name}@${i.version} could not be installed: ${i.error}`);
@@ -194,8 +216,8 @@ const failedInstall = new Set(
     .filter((i) => !i.ok)
     .flatMap((i) =>
       i.name === CONFLUENT.name
-        ? ['confluent', 'confluent-tuned']
-        : ['platformatic', 'platformatic-tuned'],
+        ? ['confluent', 'confluent-tuned', 'confluent-rdkafka']
+        : ['platformatic', 'platformatic-tuned', 'platformatic-1m'],
     ),
 );
 
@@ -333,8 +355,11 @@ async function produceWith(name: string): Promise<ProduceResult> {
       'linger.ms=5',
       'batch.size=1048576',
     ]);
-    const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(r.out);
-    if (r.code !== 0 || m === null) {
+    // Progress lines every 5 s, then the summary: the line that counts all M records.
+    const m = [...r.out.matchAll(/(\d+) records sent, ([\d.]+) records\/sec/g)].find(
+      (x) => Number(x[1]) === M,
+    );
+    if (r.code !== 0 || m === undefined) {
       throw new Error(
         `ProducerPerformance exited ${r.code}: ${r.out.slice(-1000)} ${r.err.slice(-2000)}`,
       );
@@ -351,7 +376,7 @@ async function produceWith(name: string): Promise<ProduceResult> {
   if (sum(hwm) !== M) throw new Error(`${name}: topic holds ${sum(hwm)} records, expected ${M}`);
   if (name === 'kafkajs') readTopic = topic;
   else if (!flags.keep) {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await withAdmin((admin) => admin.deleteTopics({ topics: [topic] })).catch(() => undefined);
     created.splice(created.indexOf(topic), 1);
   }
   return res;
@@ -407,6 +432,9 @@ interface ReadResult {
   cpuSeconds: number;
   peakRssBytes: number;
   maxBlockMs?: number;
+  /** Event-loop blocks over 100 ms: when (ms after start) and how long; first fetch (ms). */
+  blocks?: Array<{ atMs: number; ms: number }>;
+  firstFetchMs?: number;
   callbacks?: number;
   maxRecordsPerCallback?: number;
 }
@@ -415,8 +443,10 @@ const READER_NAMES: Record<string, string> = {
   kafkajs: `kafkajs ${versions.kafkajs} (eachBatch)`,
   platformatic: `@platformatic/kafka ${PLATFORMATIC.version} (stream)`,
   'platformatic-tuned': `@platformatic/kafka ${PLATFORMATIC.version} (stream, 16 MiB / 4 MiB fetches)`,
+  'platformatic-1m': `@platformatic/kafka ${PLATFORMATIC.version} (stream, 1 MiB fetches)`,
   confluent: `@confluentinc/kafka-javascript ${CONFLUENT.version} (eachBatch)`,
   'confluent-tuned': `@confluentinc/kafka-javascript ${CONFLUENT.version} (eachBatch, js.consumer.max.batch.size=-1)`,
+  'confluent-rdkafka': `@confluentinc/kafka-javascript ${CONFLUENT.version} (node-rdkafka API, consume(10000))`,
   kcat: 'kcat -C > /dev/null (native reference)',
 };
 
@@ -448,7 +478,8 @@ async function readWith(name: string, hwm: Map<number, number>, n: number): Prom
           encodeHwm(hwm),
         ]);
   if (r.records !== M) throw new Error(`${name} read ${String(r.records)} records, expected ${M}`);
-  const loop = r.loop as { maxBlockMs?: number } | undefined;
+  const loop = r.loop as
+    { maxBlockMs?: number; blocks?: Array<{ atMs: number; ms: number }> } | undefined;
   return {
     name: READER_NAMES[name] ?? name,
     records: r.records as number,
@@ -458,6 +489,8 @@ async function readWith(name: string, hwm: Map<number, number>, n: number): Prom
     cpuSeconds: r.cpuSeconds as number,
     peakRssBytes: r.peakRssBytes as number,
     ...(loop?.maxBlockMs !== undefined ? { maxBlockMs: loop.maxBlockMs } : {}),
+    ...(loop?.blocks !== undefined ? { blocks: loop.blocks } : {}),
+    ...(typeof r.firstFetchMs === 'number' ? { firstFetchMs: r.firstFetchMs } : {}),
     ...(typeof r.callbacks === 'number' ? { callbacks: r.callbacks } : {}),
     ...(typeof r.maxRecordsPerCallback === 'number'
       ? { maxRecordsPerCallback: r.maxRecordsPerCallback }
@@ -562,9 +595,8 @@ try {
   }
 } finally {
   if (!flags.keep && created.length > 0) {
-    await admin.deleteTopics({ topics: created }).catch(() => undefined);
+    await withAdmin((admin) => admin.deleteTopics({ topics: created })).catch(() => undefined);
   }
-  await admin.disconnect();
   await rm(work, { recursive: true, force: true });
 }
 
@@ -590,6 +622,10 @@ for (const [name, list] of readRuns) {
     fmt(payloadMB / ff, 1),
     fmt(rate, 0),
     `${fmt(rate / kcatRate, 2)}x`,
+    // Per round against the kcat run of the same round (the machine is shared: load drifts).
+    kcatRuns
+      ? `${fmt(median(list.map((r, i) => (kcatRuns[i] ? kcatRuns[i].totalMs / r.fromFirstFetchMs : NaN))), 2)}x`
+      : '-',
     fmt(median(list.map((r) => r.cpuSeconds)), 1),
     fmt(median(list.map((r) => r.peakRssBytes)) / MB, 0),
     first.maxBlockMs === undefined ? '-' : fmt(median(list.map((r) => r.maxBlockMs ?? 0)), 0),
@@ -618,6 +654,7 @@ console.log(
       'MB/s',
       'records/s',
       'vs kcat',
+      'vs kcat, same round',
       'CPU s',
       'peak RSS MB',
       'max loop block ms',

@@ -4,7 +4,7 @@
  *   read:    a bare consumer in a new group reads a topic from the beginning until every
  *            partition's high-water mark (--hwm) is reached, counting payload bytes only
  *            (key + value + header keys and values), read_committed.
- *              --mode read --client platformatic[-tuned]|confluent[-tuned] --brokers B --topic T --group G --hwm 0:n,...
+ *              --mode read --client platformatic[-tuned|-1m]|confluent[-tuned|-rdkafka] --brokers B --topic T --group G --hwm 0:n,...
  *            (the kafkajs reader is bench/lib/baseline-consumer.ts, the archive benchmark's baseline)
  *   produce: idempotent producer, acks=all, lz4, the benchmark's records (bench/lib/records.ts,
  *            seed 7) generated before the clock starts, partition = index % partitions,
@@ -69,7 +69,11 @@ async function read(): Promise<never> {
   const t0 = performance.now();
   let close: () => Promise<void>;
 
-  if (client === 'platformatic' || client === 'platformatic-tuned') {
+  if (
+    client === 'platformatic' ||
+    client === 'platformatic-tuned' ||
+    client === 'platformatic-1m'
+  ) {
     const plat = await loadPlatformatic();
     const consumer = new plat.Consumer({
       clientId: 'bench-platformatic',
@@ -78,9 +82,12 @@ async function read(): Promise<never> {
       autocommit: false,
       isolationLevel: plat.FetchIsolationLevels.READ_COMMITTED,
       // -tuned: the product's fetch sizes (src/kafka/kafkajs/client.ts) instead of 50 MB fetches.
+      // -1m: 1 MiB fetches (it decodes and decompresses a whole fetch response synchronously).
       ...(client === 'platformatic-tuned'
         ? { maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 }
-        : {}),
+        : client === 'platformatic-1m'
+          ? { maxBytes: 1024 * 1024, maxBytesPerPartition: 1024 * 1024 }
+          : {}),
     });
     const stream = await consumer.consume({
       topics: [topic],
@@ -141,6 +148,45 @@ async function read(): Promise<never> {
       },
     });
     close = () => consumer.disconnect();
+  } else if (client === 'confluent-rdkafka') {
+    // The package's lower-level node-rdkafka API: consume(n) returns up to n messages per call.
+    const ck = loadConfluent();
+    const consumer = new ck.KafkaConsumer(
+      {
+        'metadata.broker.list': brokers.join(','),
+        'group.id': String(flags.group),
+        'enable.auto.commit': false,
+        'isolation.level': 'read_committed',
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    await new Promise<void>((res, rej) => consumer.connect({}, (e) => (e ? rej(e) : res())));
+    consumer.subscribe([topic]);
+    const poll = (): void =>
+      consumer.consume(10_000, (err, msgs) => {
+        if (err) {
+          console.error(err);
+          process.exit(2);
+        }
+        if (msgs.length > 0) {
+          if (tFirst === 0) tFirst = performance.now();
+          callbacks++;
+          if (msgs.length > maxPerCallback) maxPerCallback = msgs.length;
+        }
+        for (const m of msgs) {
+          if (m.offset < (next.get(m.partition) ?? 0)) continue;
+          records++;
+          payload += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+          for (const h of m.headers ?? []) {
+            for (const [k, v] of Object.entries(h)) payload += Buffer.byteLength(k) + v.length;
+          }
+          next.set(m.partition, m.offset + 1);
+        }
+        if (complete()) done();
+        else setImmediate(poll);
+      });
+    poll();
+    close = () => new Promise<void>((res) => consumer.disconnect(() => res()));
   } else {
     throw new Error(`read: unknown client ${client}`);
   }

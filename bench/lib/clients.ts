@@ -245,11 +245,13 @@ export interface CkKafka {
 export interface CkRdConsumer {
   connect(options: Record<string, unknown>, cb: (err: Error | null) => void): void;
   assign(assignments: Array<{ topic: string; partition: number; offset: number }>): void;
+  subscribe(topics: string[]): void;
   consume(
     n: number,
     cb: (
       err: Error | null,
       messages: Array<{
+        partition: number;
         offset: number;
         key?: Buffer | null;
         value: Buffer | null;
