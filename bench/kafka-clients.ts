@@ -86,12 +86,19 @@ const kafka = newKafka(kafkajs, brokers, `bench-clients-${tag}`);
  * (see src/kafka/kafkajs/client.ts).
  */
 async function withAdmin<T>(fn: (a: ReturnType<typeof kafka.admin>) => Promise<T>): Promise<T> {
-  const a = kafka.admin();
-  await a.connect();
-  try {
-    return await fn(a);
-  } finally {
-    await a.disconnect().catch(() => undefined);
+  // A few tries: right after a topic was created or deleted the broker can briefly answer
+  // "This server does not host this topic-partition" (seen under heavy machine load).
+  for (let attempt = 1; ; attempt++) {
+    const a = kafka.admin();
+    try {
+      await a.connect();
+      return await fn(a);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    } finally {
+      await a.disconnect().catch(() => undefined);
+    }
   }
 }
 const created: string[] = [];
