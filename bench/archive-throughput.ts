@@ -7,16 +7,25 @@
  *   (c) the product in-process (bench/lib/archiver-inproc.ts, own process): same Archiver, with
  *       observers that also give the time at which every record was consumed, per-seal times,
  *       and the archiver's event-loop block.
+ *   (d) native reference: `kcat -C` of the whole topic to /dev/null (no group, read_committed);
+ *   (e) peer: osodevops/kafka-backup's one-shot backup of the topic to a local directory
+ *       (`--kafka-backup /path/to/kafka-backup` or env KAFKA_BACKUP_BIN; skipped with a message
+ *       when neither is given), zstd segments, stop_at_current_offsets; checked with its
+ *       manifest (record counts and offset ranges per partition); then its restore of that backup
+ *       into a new topic (measured for later restore benchmarks; --kafka-backup-restore no skips).
  * Each consumer starts from the beginning in its own new group; the topic is read from the
  * broker's page cache by all of them (it was just produced). Afterwards every product archive is
  * checked with DuckDB over the hot directory (every offset of every partition exactly once).
+ * The report ends with `kafka-archive run` (CLI) MB/s as a ratio against kafka-backup, kcat -C
+ * and the bare consumer.
  *
  *   npx tsx bench/archive-throughput.ts [--brokers 127.0.0.1:43419] [--records 500000]
- *     [--value-bytes 1024] [--partitions 8] [--compression lz4|none] [--runs baseline,cli,inproc]
- *     [--segment-bytes 16MiB] [--flush-ms 3000] [--keep]
+ *     [--value-bytes 1024] [--partitions 8] [--compression lz4|none]
+ *     [--runs baseline,cli,inproc,kcat,kafka-backup] [--kafka-backup BIN]
+ *     [--kafka-backup-restore yes|no] [--segment-bytes 16MiB] [--flush-ms 3000] [--keep]
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, readdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, readdir, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +36,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { RecordGenerator, payloadBytes } from './lib/records.js';
 import { encodeHwm, loadKafkajs, newKafka, procStats } from './lib/kafka.js';
 import type { LoopStats } from './lib/monitor.js';
+import { kcatReadToNull, runTimed } from './lib/native.js';
 import { fmt, intFlag, MB, MiB, parseFlags, sleep, table } from './lib/util.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -38,7 +48,9 @@ const flags = parseFlags(process.argv.slice(2), {
   'value-bytes': '1024',
   partitions: '8',
   compression: 'lz4',
-  runs: 'baseline,cli,inproc',
+  runs: 'baseline,cli,inproc,kcat,kafka-backup',
+  'kafka-backup': process.env.KAFKA_BACKUP_BIN ?? '',
+  'kafka-backup-restore': 'yes',
   'segment-bytes': String(16 * MiB),
   'flush-ms': '3000',
   'timeout-s': '1200',
@@ -426,6 +438,205 @@ async function runInproc(hwm: Map<number, number>, hotDir: string): Promise<RunR
   return { ...r, name: 'product: Archiver in-process' };
 }
 
+async function runKcat(): Promise<RunResult> {
+  const r = await kcatReadToNull(brokers, topic, timeoutMs);
+  return {
+    name: 'native: kcat -C > /dev/null',
+    totalMs: r.ms,
+    firstFetchMs: NaN,
+    // No first-fetch mark from outside the process: its whole run (start-up included) counts.
+    fromFirstFetchMs: r.ms,
+    cpuSeconds: r.cpuSeconds,
+    peakRssBytes: r.peakRssBytes,
+  };
+}
+
+const kafkaBackupBin = String(flags['kafka-backup']);
+interface KafkaBackupRestore {
+  command: string;
+  targetTopic: string;
+  ms: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  records: number;
+  verified: string;
+}
+let kafkaBackupRestore: KafkaBackupRestore | null = null;
+
+/** kafka-backup's manifest against the high-water marks: every offset of every partition. */
+async function verifyKafkaBackup(
+  storage: string,
+  backupId: string,
+  hwm: Map<number, number>,
+): Promise<string> {
+  interface Manifest {
+    topics: Array<{
+      name: string;
+      partitions: Array<{
+        partition_id: number;
+        segments: Array<{ start_offset: number; end_offset: number; record_count: number }>;
+        gaps?: unknown[];
+      }>;
+    }>;
+  }
+  const m = JSON.parse(
+    await readFile(join(storage, backupId, 'manifest.json'), 'utf8'),
+  ) as Manifest;
+  const t = m.topics.find((x) => x.name === topic);
+  if (t === undefined) return `topic ${topic} missing from the manifest`;
+  const problems: string[] = [];
+  let records = 0;
+  for (const [p, h] of hwm) {
+    const part = t.partitions.find((x) => x.partition_id === p);
+    if (part === undefined) {
+      problems.push(`partition ${p} missing`);
+      continue;
+    }
+    const count = part.segments.reduce((n, sg) => n + sg.record_count, 0);
+    const min = Math.min(...part.segments.map((sg) => sg.start_offset));
+    const max = Math.max(...part.segments.map((sg) => sg.end_offset));
+    records += count;
+    if (count !== h || min !== 0 || max !== h - 1 || (part.gaps ?? []).length > 0) {
+      problems.push(
+        `partition ${p}: ${count} records ${min}-${max}; expected ${h} records 0-${h - 1}`,
+      );
+    }
+  }
+  return problems.length === 0
+    ? `ok (manifest: ${records} records, offsets 0..hwm-1 in every partition)`
+    : problems.join('; ');
+}
+
+async function runKafkaBackup(hwm: Map<number, number>, dir: string): Promise<RunResult> {
+  const storage = join(dir, 'storage');
+  const backupId = `bench-${tag}`;
+  await mkdir(storage, { recursive: true });
+  // One-shot snapshot of the topic: high-water marks taken at start, exit when all are reached.
+  // zstd segments (the product's Parquet codec) of the same size as the product's here.
+  const config = [
+    'mode: backup',
+    `backup_id: "${backupId}"`,
+    'source:',
+    `  bootstrap_servers: [${brokers.map((b) => `"${b}"`).join(', ')}]`,
+    '  topics:',
+    `    include: ["${topic}"]`,
+    'storage:',
+    '  backend: filesystem',
+    `  path: "${storage}"`,
+    'backup:',
+    '  compression: zstd',
+    '  start_offset: earliest',
+    '  continuous: false',
+    '  stop_at_current_offsets: true',
+    `  segment_max_bytes: ${segmentBytes}`,
+    'offset_storage:',
+    `  db_path: "${join(dir, 'offsets.db')}"`,
+    '',
+  ].join('\n');
+  const cfg = join(dir, 'backup.yaml');
+  await writeFile(cfg, config);
+  console.log(`  ${kafkaBackupBin} backup --config ${cfg}\n${config.replace(/^/gm, '    ')}`);
+  const r = await runTimed(kafkaBackupBin, ['backup', '--config', cfg], {
+    cwd: dir,
+    timeoutMs,
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+  });
+  if (r.code !== 0) {
+    throw new Error(`kafka-backup backup exited ${r.code}: ${r.err.slice(-3000)}`);
+  }
+  let files = 0;
+  let bytes = 0;
+  for (const e of await readdir(storage, { recursive: true, withFileTypes: true })) {
+    if (e.isFile() && !e.name.endsWith('.json')) {
+      files++;
+      bytes += (await stat(join(e.parentPath, e.name))).size;
+    }
+  }
+  const result: RunResult = {
+    name: 'peer: kafka-backup backup (Rust)',
+    totalMs: r.ms,
+    firstFetchMs: NaN,
+    fromFirstFetchMs: r.ms,
+    cpuSeconds: r.cpuSeconds,
+    peakRssBytes: r.peakRssBytes,
+    segments: files,
+    segmentBytes: bytes,
+    verified: await verifyKafkaBackup(storage, backupId, hwm),
+  };
+  return result;
+}
+
+async function runKafkaBackupRestore(
+  dir: string,
+  storage: string,
+  backupId: string,
+): Promise<KafkaBackupRestore> {
+  const target = `${topic}-kb-restored`;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic: target,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: [{ name: 'retention.ms', value: '-1' }],
+      },
+    ],
+  });
+  // Defaults otherwise (acks=-1, produce_batch_size 1000, max_concurrent_partitions 4).
+  const config = [
+    'mode: restore',
+    `backup_id: "${backupId}"`,
+    'target:',
+    `  bootstrap_servers: [${brokers.map((b) => `"${b}"`).join(', ')}]`,
+    '  topics:',
+    `    include: ["${topic}"]`,
+    'storage:',
+    '  backend: filesystem',
+    `  path: "${storage}"`,
+    'restore:',
+    '  topic_mapping:',
+    `    "${topic}": "${target}"`,
+    '',
+  ].join('\n');
+  const cfg = join(dir, 'restore.yaml');
+  await writeFile(cfg, config);
+  const command = `${kafkaBackupBin} restore --config ${cfg}`;
+  console.log(`  ${command}\n${config.replace(/^/gm, '    ')}`);
+  try {
+    const r = await runTimed(kafkaBackupBin, ['restore', '--config', cfg], {
+      cwd: dir,
+      timeoutMs,
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    });
+    if (r.code !== 0) {
+      throw new Error(`kafka-backup restore exited ${r.code}: ${r.err.slice(-3000)}`);
+    }
+    const once = kafka.admin();
+    await once.connect();
+    let records = 0;
+    try {
+      for (const o of await once.fetchTopicOffsets(target)) records += Number(o.high);
+    } finally {
+      await once.disconnect();
+    }
+    return {
+      command,
+      targetTopic: target,
+      ms: r.ms,
+      cpuSeconds: r.cpuSeconds,
+      peakRssBytes: r.peakRssBytes,
+      records,
+      verified:
+        records === M
+          ? `ok (${records} records in ${target})`
+          : `${records} records, expected ${M}`,
+    };
+  } finally {
+    if (!flags.keep) await admin.deleteTopics({ topics: [target] }).catch(() => undefined);
+  }
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 const loadNote = () =>
@@ -483,6 +694,17 @@ try {
       }
       results.push(r);
       await rm(join(work, run), { recursive: true, force: true });
+    } else if (run === 'kcat') results.push(await runKcat());
+    else if (run === 'kafka-backup') {
+      if (kafkaBackupBin === '') {
+        console.log(
+          '  kafka-backup: skipped (no --kafka-backup /path/to/kafka-backup and no KAFKA_BACKUP_BIN)',
+        );
+        continue;
+      }
+      const dir = join(work, 'kafka-backup');
+      await mkdir(dir, { recursive: true });
+      results.push(await runKafkaBackup(hwm, dir));
     } else throw new Error(`unknown run ${run}`);
     const r = results[results.length - 1] as RunResult;
     const cpuAfter = await machineCpu();
@@ -497,6 +719,18 @@ try {
     console.log(
       `  ${fmt(r.totalMs / 1000, 1)} s total, ${fmt(r.fromFirstFetchMs / 1000, 1)} s from the first fetch${r.verified ? `; archive ${r.verified}` : ''}`,
     );
+    if (run === 'kafka-backup') {
+      // Outside the backup's measurement window (machine and broker CPU above).
+      const dir = join(work, 'kafka-backup');
+      if (flags['kafka-backup-restore'] !== 'no') {
+        console.log('running kafka-backup restore of that backup into a new topic...');
+        kafkaBackupRestore = await runKafkaBackupRestore(dir, join(dir, 'storage'), `bench-${tag}`);
+        console.log(
+          `  ${fmt(kafkaBackupRestore.ms / 1000, 1)} s, ${fmt(payloadMB / (kafkaBackupRestore.ms / 1000), 1)} MB/s; ${kafkaBackupRestore.verified}`,
+        );
+      }
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 } finally {
   if (!flags.keep) await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
@@ -549,7 +783,7 @@ console.log(
   ),
 );
 console.log('\nproduct details:');
-for (const r of results.filter((x) => x.segments !== undefined)) {
+for (const r of results.filter((x) => x.name.startsWith('product') && x.segments !== undefined)) {
   console.log(
     `- ${r.name}: ${r.segments} segments, ${fmt((r.segmentBytes ?? 0) / MB, 1)} MB on disk (${fmt(produced.payload / (r.segmentBytes ?? 1), 2)}x smaller than the payload), ` +
       `seal time median ${fmt(r.sealMsMedian ?? 0, 0)} ms / max ${fmt(r.sealMsMax ?? 0, 0)} ms` +
@@ -567,13 +801,65 @@ if (base) {
     `- baseline: first fetch after ${fmt(base.firstFetchMs / 1000, 1)} s; event loop max block ${fmt(base.loop?.maxBlockMs ?? 0, 0)} ms`,
   );
 }
+const kb = results.find((r) => r.name.startsWith('peer: kafka-backup'));
+if (kb) {
+  console.log(
+    `- ${kb.name}: ${kb.segments} files, ${fmt((kb.segmentBytes ?? 0) / MB, 1)} MB on disk (${fmt(produced.payload / (kb.segmentBytes ?? 1), 2)}x smaller than the payload); check: ${kb.verified}`,
+  );
+}
+if (kafkaBackupRestore !== null) {
+  const rs = kafkaBackupRestore as KafkaBackupRestore;
+  console.log(
+    `- kafka-backup restore into a new topic (${rs.targetTopic}): ${fmt(rs.ms / 1000, 1)} s, ${fmt(M / (rs.ms / 1000), 0)} records/s, ${fmt(payloadMB / (rs.ms / 1000), 1)} MB/s, CPU ${fmt(rs.cpuSeconds, 1)} s, peak RSS ${fmt(rs.peakRssBytes / MB, 0)} MB; ${rs.verified}\n  command: ${rs.command}`,
+  );
+}
+
+// kafka-archive run (CLI) against the references, whole runs (process start to done) on both
+// sides; for the bare consumer also from the first fetch.
+const cli = results.find((r) => r.name.startsWith('product: kafka-archive run'));
+if (cli) {
+  const cliRate = payloadMB / (cli.totalMs / 1000);
+  const refs: string[][] = [];
+  for (const [label, prefix] of [
+    ['kafka-backup backup (Rust peer)', 'peer: kafka-backup'],
+    ['kcat -C > /dev/null', 'native: kcat'],
+    ['bare kafkajs consumer', 'baseline'],
+  ] as const) {
+    const ref = results.find((r) => r.name.startsWith(prefix));
+    if (ref === undefined) {
+      refs.push([
+        label,
+        '-',
+        '-',
+        prefix === 'peer: kafka-backup' ? 'skipped (no binary)' : 'not run',
+      ]);
+      continue;
+    }
+    const refRate = payloadMB / (ref.totalMs / 1000);
+    refs.push([label, fmt(refRate, 1), `${fmt(cliRate / refRate, 2)}x`, '']);
+  }
+  console.log(
+    `\nkafka-archive run (CLI): ${fmt(cliRate, 1)} MB/s (process start to the last segment sealed), as a ratio against:\n`,
+  );
+  console.log(table(['reference', 'its MB/s', 'kafka-archive run / it', 'note'], refs));
+}
+
 console.log(`\n${loadNote()}`);
 if (flags.json !== '') {
   const { writeFile } = await import('node:fs/promises');
   await writeFile(
     String(flags.json),
     JSON.stringify(
-      { topic, records: M, valueBytes, partitions, compression, produced, results },
+      {
+        topic,
+        records: M,
+        valueBytes,
+        partitions,
+        compression,
+        produced,
+        results,
+        kafkaBackupRestore,
+      },
       null,
       2,
     ),

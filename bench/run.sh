@@ -2,8 +2,19 @@
 # Runs both benchmarks with their default sizes (see bench/RESULTS.md for the last results).
 # The archive benchmark needs a Kafka broker: KAFKA_BROKERS=host:port (default 127.0.0.1:43419).
 # Extra arguments go to the archive benchmark, e.g. bash bench/run.sh --records 100000
+# Optional:
+#   KAFKA_BACKUP_BIN=/path/to/kafka-backup   the archive benchmark also runs osodevops/kafka-backup
+#                                            (backup, then restore) as a peer; skipped otherwise
+#   BENCH_CLIENTS=1                          first run the Kafka client comparison
+#                                            (bench/kafka-clients.ts; installs the candidate
+#                                            clients into .cache/bench-clients when missing);
+#                                            BENCH_CLIENTS_ARGS="--records 200000" passes flags
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
+if [ "${BENCH_CLIENTS:-0}" = 1 ]; then
+  # shellcheck disable=SC2086
+  npx tsx bench/kafka-clients.ts ${BENCH_CLIENTS_ARGS:-}
+fi
 npx tsx bench/parquet-writers.ts
 npx tsx bench/archive-throughput.ts "$@"
