@@ -10,6 +10,12 @@ export const ErrorCodes = {
   KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
   KAFKA_TOPIC_UNKNOWN: 'KAFKA_TOPIC_UNKNOWN',
   KAFKA_COMMIT_FAILED: 'KAFKA_COMMIT_FAILED',
+  /** Kafka refused a request for a reason other than connectivity (bad config, policy, ...). */
+  KAFKA_REQUEST_FAILED: 'KAFKA_REQUEST_FAILED',
+  /** SASL authentication or authorization failed. */
+  KAFKA_AUTH_FAILED: 'KAFKA_AUTH_FAILED',
+  /** Another producer with the same transactional id took over; this one cannot continue. */
+  KAFKA_PRODUCER_FENCED: 'KAFKA_PRODUCER_FENCED',
   KAFKA_CLIENT_UNSUPPORTED: 'KAFKA_CLIENT_UNSUPPORTED',
   SEGMENT_WRITE_FAILED: 'SEGMENT_WRITE_FAILED',
   SEGMENT_META_INVALID: 'SEGMENT_META_INVALID',

@@ -1,11 +1,15 @@
 /**
  * kafka-archive library entry and composition root: the one place where concrete backends
- * (kafkajs, the DuckDB segment writer, the local hot-tier index) are chosen. The CLI is a thin
+ * (the Kafka client, the DuckDB segment writer, the local hot-tier index) are chosen. The CLI is a thin
  * layer over these functions.
  */
 import type { Config } from './config/index.js';
 import type { Logger } from './log/index.js';
-import { createKafkajsClient, type Admin, type KafkaClient } from './kafka/index.js';
+import {
+  createKafkaClient as createKafkaClientFor,
+  type Admin,
+  type KafkaClient,
+} from './kafka/index.js';
 import { Catalog, entryFromMeta, LocalSegmentIndex, reconcileHot } from './catalog/index.js';
 import { ArchiveError, describeError, ErrorCodes } from './errors.js';
 import { createObjectStore, type ObjectStore } from './storage/index.js';
@@ -19,7 +23,7 @@ export * from './config/index.js';
 export { createLogger } from './log/index.js';
 export type { Logger } from './log/index.js';
 export type * from './kafka/types.js';
-export { createKafkajsClient } from './kafka/index.js';
+export { createKafkajsClient, createPlatformaticClient } from './kafka/index.js';
 export * from './segment/index.js';
 export { Archiver } from './archiver/index.js';
 export type { ArchiverStats, SealedSegmentEvent } from './archiver/index.js';
@@ -28,8 +32,9 @@ export * from './storage/index.js';
 export * from './tiering/index.js';
 export * from './disk/index.js';
 
+/** The Kafka client `kafka.client` selects (kafkajs or @platformatic/kafka). */
 export function createKafkaClient(config: Config, log: Logger): KafkaClient {
-  return createKafkajsClient(config.kafka, log);
+  return createKafkaClientFor(config.kafka, log);
 }
 
 export interface ArchiverService {

@@ -117,6 +117,10 @@ const logSchema = z
 
 const kafkaSchema = z
   .strictObject({
+    /** The Kafka client library behind src/kafka's interface. */
+    client: z
+      .enum(['kafkajs', 'platformatic'], { error: 'expected one of: kafkajs, platformatic' })
+      .default('kafkajs'),
     brokers: brokerList.default(['127.0.0.1:9092']),
     clientId: z.string().min(1).default('kafka-archive'),
     ssl: bool().default(false),
@@ -412,6 +416,7 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ArchiverConfig = Config['archiver'];
 export type KafkaConfig = Config['kafka'];
+export type KafkaClientKind = KafkaConfig['client'];
 export type RotationPolicy = z.infer<typeof rotationSchema>;
 export type Compression = z.infer<typeof compressionSchema>;
 export type StorageConfig = Config['storage'];

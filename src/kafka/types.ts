@@ -1,6 +1,7 @@
 /**
  * The narrow Kafka interface the product uses. Everything above src/kafka depends on these
- * types only, so the client library behind them (kafkajs today) can be swapped.
+ * types only, so the client library behind them can be swapped: kafkajs (src/kafka/kafkajs) or
+ * @platformatic/kafka (src/kafka/platformatic), chosen by `kafka.client`.
  */
 
 export interface TopicPartition {
@@ -83,9 +84,32 @@ export interface Producer {
   disconnect(): Promise<void>;
 }
 
+export type ProducerCompression = 'none' | 'lz4' | 'zstd' | 'gzip' | 'snappy';
+
+/**
+ * A producer whose every commitTransaction() is one Kafka transaction: all the records and, when
+ * given, the group offsets become visible together (read_committed) or not at all. A new
+ * producer with the same transactionalId fences this one and aborts its open transaction.
+ */
+export interface TransactionalProducer {
+  /**
+   * Produce the records (partition set on each, or chosen by key) and commit `offsets` (next
+   * offsets to fetch, Kafka convention) for the group, in one transaction; aborted on failure.
+   */
+  commitTransaction(
+    batches: Array<{ topic: string; records: ProduceRecord[] }>,
+    offsets: { groupId: string; offsets: TopicPartitionOffset[] } | null,
+  ): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
 export interface TopicInfo {
   name: string;
   partitions: number;
+  /**
+   * Kafka's topic id in Kafka's own string form (base64url, as kafka-topics.sh prints it); a
+   * re-created topic gets a new one. Undefined where the client cannot read it (kafkajs).
+   */
   topicId?: string;
   configs: Record<string, string>;
 }
@@ -106,6 +130,11 @@ export interface Admin {
   deleteTopics(topics: string[]): Promise<void>;
   /** Earliest and latest (high-water mark) offsets per partition. */
   offsets(topic: string): Promise<Map<number, { low: bigint; high: bigint }>>;
+  /**
+   * A group's committed next-offsets per topic and partition (-1 where it has none); topics that
+   * do not exist are absent.
+   */
+  groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, bigint>>>;
   disconnect(): Promise<void>;
 }
 
@@ -117,4 +146,8 @@ export interface KafkaClient {
     sessionTimeoutMs?: number;
   }): GroupConsumer;
   producer(options?: { idempotent?: boolean; transactionalId?: string }): Promise<Producer>;
+  transactionalProducer(options: {
+    transactionalId: string;
+    compression: ProducerCompression;
+  }): Promise<TransactionalProducer>;
 }

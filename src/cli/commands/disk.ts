@@ -19,7 +19,7 @@ import {
   type VolumeSample,
 } from '../../disk/index.js';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
-import { createKafkajsClient } from '../../kafka/index.js';
+import { createKafkaClient } from '../../kafka/index.js';
 import type { Logger } from '../../log/index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -147,7 +147,7 @@ async function topicOverridesFromKafka(
   config: Config,
   log: Logger,
 ): Promise<Map<string, TopicIndexOverrides>> {
-  const admin = await createKafkajsClient(config.kafka, log).admin();
+  const admin = await createKafkaClient(config.kafka, log).admin();
   const out = new Map<string, TopicIndexOverrides>();
   try {
     const topics = await admin.listTopics();

@@ -14,10 +14,12 @@ import type {
   PartitionBatch,
   ProduceRecord,
   Producer,
+  ProducerCompression,
   TopicInfo,
   TopicPartition,
   TopicPartitionOffset,
   TopicSpec,
+  TransactionalProducer,
 } from '../types.js';
 
 const kafkajs = loadKafkajs();
@@ -264,8 +266,84 @@ class KafkajsAdmin implements Admin {
     return out;
   }
 
+  async groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, bigint>>> {
+    const out = new Map<string, Map<number, bigint>>();
+    const existing = new Set(await this.admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length === 0) return out;
+    const res = await this.admin.fetchOffsets({ groupId, topics: present });
+    for (const t of res) {
+      out.set(t.topic, new Map(t.partitions.map((p) => [p.partition, BigInt(p.offset)] as const)));
+    }
+    return out;
+  }
+
   disconnect(): Promise<void> {
     return this.admin.disconnect();
+  }
+}
+
+const toMessage = (r: ProduceRecord): KafkaJS.Message => ({
+  ...(r.partition !== undefined ? { partition: r.partition } : {}),
+  key: r.key,
+  value: r.value,
+  // An ordered header list: the encoder wrapper (ordered-headers.ts) writes it as is.
+  headers: (r.headers ?? []) as unknown as KafkaJS.IHeaders,
+  ...(r.timestamp !== undefined ? { timestamp: r.timestamp.toString() } : {}),
+});
+
+const COMPRESSION: Record<ProducerCompression, KafkaJS.CompressionTypes> = {
+  none: kafkajs.CompressionTypes.None,
+  gzip: kafkajs.CompressionTypes.GZIP,
+  snappy: kafkajs.CompressionTypes.Snappy,
+  lz4: kafkajs.CompressionTypes.LZ4,
+  zstd: kafkajs.CompressionTypes.ZSTD,
+};
+
+class KafkajsTransactionalProducer implements TransactionalProducer {
+  constructor(
+    private readonly producer: KafkaJS.Producer,
+    private readonly compression: KafkaJS.CompressionTypes,
+  ) {}
+
+  async commitTransaction(
+    batches: Array<{ topic: string; records: ProduceRecord[] }>,
+    offsets: { groupId: string; offsets: TopicPartitionOffset[] } | null,
+  ): Promise<void> {
+    const tx = await this.producer.transaction();
+    try {
+      for (const b of batches) {
+        if (b.records.length === 0) continue;
+        await tx.send({
+          topic: b.topic,
+          compression: this.compression,
+          messages: b.records.map(toMessage),
+        });
+      }
+      if (offsets !== null && offsets.offsets.length > 0) {
+        await tx.sendOffsets({
+          consumerGroupId: offsets.groupId,
+          topics: groupByTopic(offsets.offsets).map(({ topic }) => ({
+            topic,
+            partitions: offsets.offsets
+              .filter((o) => o.topic === topic)
+              .map((o) => ({ partition: o.partition, offset: o.offset.toString() })),
+          })),
+        });
+      }
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      throw new ArchiveError(
+        ErrorCodes.KAFKA_COMMIT_FAILED,
+        `transaction failed: ${(err as Error).message}`,
+        { retryable: true, cause: err },
+      );
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
   }
 }
 
@@ -273,18 +351,7 @@ class KafkajsProducer implements Producer {
   constructor(private readonly producer: KafkaJS.Producer) {}
 
   async send(topic: string, records: ProduceRecord[]): Promise<void> {
-    await this.producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((r) => ({
-        ...(r.partition !== undefined ? { partition: r.partition } : {}),
-        key: r.key,
-        value: r.value,
-        // An ordered header list: the encoder wrapper (ordered-headers.ts) writes it as is.
-        headers: (r.headers ?? []) as unknown as KafkaJS.IHeaders,
-        ...(r.timestamp !== undefined ? { timestamp: r.timestamp.toString() } : {}),
-      })),
-    });
+    await this.producer.send({ topic, acks: -1, messages: records.map(toMessage) });
   }
 
   disconnect(): Promise<void> {
@@ -341,6 +408,17 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
       });
       await p.connect();
       return new KafkajsProducer(p);
+    },
+    async transactionalProducer({ transactionalId, compression }) {
+      const p = kafka.producer({
+        createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionalId,
+        allowAutoTopicCreation: false,
+      });
+      await p.connect();
+      return new KafkajsTransactionalProducer(p, COMPRESSION[compression]);
     },
   };
 }

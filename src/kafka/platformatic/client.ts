@@ -1,0 +1,82 @@
+import {
+  Admin as PltAdmin,
+  ProduceAcks,
+  Producer as PltProducer,
+  compatibilityPartitioner,
+} from '@platformatic/kafka';
+import type { KafkaConfig } from '../../config/index.js';
+import { ErrorCodes } from '../../errors.js';
+import type { Logger } from '../../log/index.js';
+import type { KafkaClient } from '../types.js';
+import { PlatformaticAdmin } from './admin.js';
+import { PlatformaticConsumer } from './consumer.js';
+import { toArchiveError } from './errors.js';
+import { clientSettings, forwardClientEvents } from './options.js';
+import { PlatformaticProducer, PlatformaticTransactionalProducer } from './producer.js';
+
+/**
+ * The KafkaClient over @platformatic/kafka (pure TypeScript; Kafka 3.5-4.2; zstd; topic ids).
+ * Same semantics as the kafkajs client (src/kafka/kafkajs): read_committed group consumption
+ * with ordered duplicate headers, null vs empty keys, values and header values, timestamp types,
+ * batch ranges that cover skipped control and aborted records, bounded fetches; idempotent
+ * producers with acks=all; Java-compatible key partitioning.
+ */
+export function createPlatformaticClient(config: KafkaConfig, log: Logger): KafkaClient {
+  const settings = clientSettings(config);
+  const klog = log.child({ component: 'kafka' });
+  const where = config.brokers.join(',');
+  /** A producer is lazy: one metadata request checks that the brokers answer. */
+  async function connected<T extends PltProducer | PltAdmin>(client: T): Promise<T> {
+    forwardClientEvents(client, klog);
+    try {
+      await client.metadata({ topics: [] });
+      return client;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw toArchiveError(
+        err,
+        `cannot connect to Kafka at ${where}`,
+        ErrorCodes.KAFKA_UNAVAILABLE,
+      );
+    }
+  }
+  return {
+    async admin() {
+      return new PlatformaticAdmin(await connected(new PltAdmin({ ...settings })));
+    },
+    consumer({ groupId, sessionTimeoutMs }) {
+      return new PlatformaticConsumer(settings, groupId, klog, sessionTimeoutMs);
+    },
+    async producer(options = {}) {
+      const idempotent = options.idempotent ?? true;
+      const p = new PltProducer({
+        ...settings,
+        idempotent,
+        acks: ProduceAcks.ALL,
+        partitioner: compatibilityPartitioner,
+        autocreateTopics: false,
+        ...(options.transactionalId !== undefined
+          ? { transactionalId: options.transactionalId }
+          : {}),
+      });
+      return new PlatformaticProducer(await connected(p));
+    },
+    async transactionalProducer({ transactionalId, compression }) {
+      const p = new PltProducer({
+        ...settings,
+        idempotent: true,
+        acks: ProduceAcks.ALL,
+        transactionalId,
+        compression,
+        partitioner: compatibilityPartitioner,
+        autocreateTopics: false,
+      });
+      const admin = new PltAdmin({ ...settings });
+      return new PlatformaticTransactionalProducer(
+        await connected(p),
+        await connected(admin),
+        transactionalId,
+      );
+    },
+  };
+}
