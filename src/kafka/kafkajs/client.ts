@@ -301,10 +301,37 @@ const COMPRESSION: Record<ProducerCompression, KafkaJS.CompressionTypes> = {
 };
 
 class KafkajsTransactionalProducer implements TransactionalProducer {
+  private readonly partitionCounts = new Map<string, { count: number; at: number }>();
+
   constructor(
     private readonly producer: KafkaJS.Producer,
+    private readonly admin: KafkaJS.Admin,
     private readonly compression: KafkaJS.CompressionTypes,
   ) {}
+
+  /**
+   * kafkajs 2.2.4 silently drops messages for a partition its metadata does not list
+   * (Cluster.findLeaderForPartitions skips it and send resolves), so explicit partitions are
+   * checked against the topic's partition count first.
+   */
+  private async checkPartitions(topic: string, records: ProduceRecord[]): Promise<void> {
+    let max = -1;
+    for (const r of records) if (r.partition !== undefined && r.partition > max) max = r.partition;
+    if (max < 0) return;
+    let known = this.partitionCounts.get(topic);
+    if (known === undefined || max >= known.count || Date.now() - known.at > 5_000) {
+      const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+      known = { count: meta.topics[0]?.partitions.length ?? 0, at: Date.now() };
+      this.partitionCounts.set(topic, known);
+    }
+    if (max >= known.count) {
+      throw new ArchiveError(
+        ErrorCodes.KAFKA_REQUEST_FAILED,
+        `cannot produce to partition ${max} of ${topic}: it has ${known.count} partitions`,
+        { userFacing: true },
+      );
+    }
+  }
 
   async commitTransaction(
     batches: Array<{ topic: string; records: ProduceRecord[] }>,
@@ -314,6 +341,7 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
     try {
       for (const b of batches) {
         if (b.records.length === 0) continue;
+        await this.checkPartitions(b.topic, b.records);
         await tx.send({
           topic: b.topic,
           compression: this.compression,
@@ -334,6 +362,15 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
       await tx.commit();
     } catch (err) {
       await tx.abort().catch(() => undefined);
+      const type = (err as { type?: unknown }).type;
+      if (type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH') {
+        throw new ArchiveError(
+          ErrorCodes.KAFKA_PRODUCER_FENCED,
+          `transaction failed: another producer took over its transactional id (${(err as Error).message})`,
+          { cause: err },
+        );
+      }
+      if (err instanceof ArchiveError) throw err;
       throw new ArchiveError(
         ErrorCodes.KAFKA_COMMIT_FAILED,
         `transaction failed: ${(err as Error).message}`,
@@ -342,8 +379,9 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
     }
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  async disconnect(): Promise<void> {
+    await this.admin.disconnect().catch(() => undefined);
+    await this.producer.disconnect();
   }
 }
 
@@ -418,7 +456,9 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
         allowAutoTopicCreation: false,
       });
       await p.connect();
-      return new KafkajsTransactionalProducer(p, COMPRESSION[compression]);
+      const admin = kafka.admin();
+      await admin.connect();
+      return new KafkajsTransactionalProducer(p, admin, COMPRESSION[compression]);
     },
   };
 }

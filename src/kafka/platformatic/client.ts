@@ -67,16 +67,24 @@ export function createPlatformaticClient(config: KafkaConfig, log: Logger): Kafk
         idempotent: true,
         acks: ProduceAcks.ALL,
         transactionalId,
+        // InitProducerId sends these as the "current" producer id and epoch; the client's default
+        // (0, 0) makes the broker answer PRODUCER_FENCED whenever the transactional id already has
+        // state, i.e. for every producer after the first one (a restart after kill -9). -1/-1 is
+        // Kafka's "new producer".
+        producerId: -1n,
+        producerEpoch: -1,
         compression,
         partitioner: compatibilityPartitioner,
         autocreateTopics: false,
       });
       const admin = new PltAdmin({ ...settings });
-      return new PlatformaticTransactionalProducer(
+      const tp = new PlatformaticTransactionalProducer(
         await connected(p),
         await connected(admin),
         transactionalId,
       );
+      await tp.init();
+      return tp;
     },
   };
 }

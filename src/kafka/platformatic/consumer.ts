@@ -490,7 +490,7 @@ export class PlatformaticConsumer implements GroupConsumer {
       this.positions.clear();
       for (const [k, v] of positions) this.positions.set(k, v);
       this.log.debug(
-        { generationId, partitions: tps.length },
+        { client: '@platformatic/kafka', generationId, partitions: tps.length },
         'consumer group joined; fetch positions at the committed offsets',
       );
       try {

@@ -13,56 +13,30 @@ import type {
   TransactionalProducer,
 } from '../types.js';
 import { describeKafkaError, isFenced, toArchiveError } from './errors.js';
-import { payloadSize, toOutgoing, type OutgoingMessage } from './records.js';
+import { produceRequests } from './records.js';
 
 /**
- * Records per produce request are cut at about this many payload bytes, so a large send does
- * not exceed the broker's message.max.bytes (1 MiB by default) per partition batch; a single
- * larger record still goes alone.
+ * Explicit partitions must exist: the client maps a partition number modulo the topic's
+ * partition count (`message.partition %= partitionsCount`), so partition 5 of a 4-partition topic
+ * would silently land in partition 1.
  */
-const MAX_SEND_BYTES = 768 * 1024;
-
-/**
- * Widest timestamp span within one produce request. @platformatic/dynamic-buffer 0.3.1 (the
- * client's buffer) zigzag-encodes 64-bit varints with `(v << 1n) ^ (v >> 31n)` instead of
- * `>> 63n`, so a record whose timestamp differs from its batch's first by 2^31 ms (24.8 days) or
- * more is written with a wrong timestamp (a few ms off, seen here: 1600000000023 for
- * 1600000000000). Keeping every request's timestamps within 2^31 - 1 ms of each other keeps every
- * delta in the range it encodes correctly.
- */
-const MAX_TIMESTAMP_SPAN = 2n ** 31n - 1n;
-
-/**
- * A send as produce requests: at most MAX_SEND_BYTES of payload each, and timestamps within
- * MAX_TIMESTAMP_SPAN (records without one get the send's time, as the client would give them).
- */
-function* chunks(topic: string, records: ProduceRecord[]): Generator<OutgoingMessage[]> {
-  const now = BigInt(Date.now());
-  let chunk: OutgoingMessage[] = [];
-  let bytes = 0;
-  let min = 0n;
-  let max = 0n;
-  for (const r of records) {
-    const size = payloadSize(r);
-    const ts = r.timestamp ?? now;
-    const lo = ts < min ? ts : min;
-    const hi = ts > max ? ts : max;
-    if (chunk.length > 0 && (bytes + size > MAX_SEND_BYTES || hi - lo > MAX_TIMESTAMP_SPAN)) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    if (chunk.length === 0) {
-      min = ts;
-      max = ts;
-    } else {
-      min = lo;
-      max = hi;
-    }
-    chunk.push(toOutgoing(topic, { ...r, timestamp: ts }));
-    bytes += size;
+async function checkPartitions(
+  producer: PltProducer,
+  topic: string,
+  records: ProduceRecord[],
+): Promise<void> {
+  let max = -1;
+  for (const r of records) if (r.partition !== undefined && r.partition > max) max = r.partition;
+  if (max < 0) return;
+  const meta = await producer.metadata({ topics: [topic] });
+  const count = meta.topics.get(topic)?.partitionsCount ?? 0;
+  if (max >= count) {
+    throw new ArchiveError(
+      ErrorCodes.KAFKA_REQUEST_FAILED,
+      `cannot produce to partition ${max} of ${topic}: it has ${count} partitions`,
+      { userFacing: true },
+    );
   }
-  if (chunk.length > 0) yield chunk;
 }
 
 export class PlatformaticProducer implements Producer {
@@ -70,7 +44,9 @@ export class PlatformaticProducer implements Producer {
 
   async send(topic: string, records: ProduceRecord[]): Promise<void> {
     try {
-      for (const messages of chunks(topic, records)) await this.producer.send({ messages });
+      await checkPartitions(this.producer, topic, records);
+      for (const messages of produceRequests(topic, records))
+        await this.producer.send({ messages });
     } catch (err) {
       throw toArchiveError(err, `cannot produce to ${topic}`);
     }
@@ -100,6 +76,22 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     private readonly transactionalId: string,
   ) {}
 
+  /**
+   * InitProducerId now, not at the first transaction: an older producer with this transactional
+   * id is fenced and its open transaction aborted right away (so read_committed readers are not
+   * held at its last stable offset). The client runs it inside beginTransaction only; the
+   * transaction begun for it is forgotten locally (nothing was sent in it).
+   */
+  async init(): Promise<void> {
+    try {
+      const tx = await this.producer.beginTransaction();
+      await tx.cancel();
+    } catch (err) {
+      await this.disconnect();
+      throw this.failure(err, `cannot initialize transactional id ${this.transactionalId}`);
+    }
+  }
+
   async commitTransaction(
     batches: Array<{ topic: string; records: ProduceRecord[] }>,
     offsets: { groupId: string; offsets: TopicPartitionOffset[] } | null,
@@ -113,7 +105,8 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     }
     try {
       for (const b of batches) {
-        for (const messages of chunks(b.topic, b.records)) await tx.send({ messages });
+        await checkPartitions(this.producer, b.topic, b.records);
+        for (const messages of produceRequests(b.topic, b.records)) await tx.send({ messages });
       }
       if (offsets !== null && offsets.offsets.length > 0) {
         const { groupId } = offsets;
