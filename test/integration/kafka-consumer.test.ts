@@ -2,7 +2,8 @@
 // KAFKA_CLIENT selects (test/helpers/kafka-client.ts): a member stays in its group through an
 // onBatch that outlasts the session timeout (calling control.heartbeat(), as the archiver's
 // back-pressure loop does; the @platformatic/kafka client heartbeats on its own timer anyway),
-// and pause, resume and seek act on single partitions.
+// and pause, resume and seek act on single partitions. Also: members on kafkajs and on
+// @platformatic/kafka share one group (a rolling switch of kafka.client).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createLogger,
@@ -14,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { waitFor } from '../helpers/archive.js';
 import { newTestClient, testClient } from '../helpers/kafka-client.js';
+import { createKafkaClient } from '../../src/kafka/index.js';
 
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent' });
@@ -136,4 +138,63 @@ describe(`GroupConsumer on Kafka ${kafkaInfo.version} through ${testClient}`, ()
       [1, 4n],
     ]);
   });
+
+  it(`shares one group between a kafkajs member and a @platformatic/kafka member (${testClient} first)`, async () => {
+    const topic = await topicWith(4, 2);
+    const groupId = `mixed-${rand()}`;
+    const base = { ...loadConfig({ env: {} }).kafka, brokers: kafkaInfo.brokers };
+    // The member of the client under test joins first (and leads the group's assignment).
+    const order =
+      testClient === 'kafkajs'
+        ? (['kafkajs', 'platformatic'] as const)
+        : (['platformatic', 'kafkajs'] as const);
+    const members = order.map((kind) => {
+      const consumer = createKafkaClient({ ...base, client: kind }, log).consumer({
+        groupId,
+        sessionTimeoutMs: 10_000,
+      });
+      const state = {
+        kind,
+        consumer,
+        assignment: [] as TopicPartition[],
+        values: new Set<string>(),
+      };
+      return state;
+    });
+    const start = (m: (typeof members)[number]) =>
+      m.consumer.start([topic], {
+        onAssignment: (a) => {
+          m.assignment = a;
+        },
+        onBatch: async (b) => {
+          for (const r of b.records) m.values.add(r.value!.toString());
+        },
+      });
+    const [a, b] = members as [(typeof members)[number], (typeof members)[number]];
+    await start(a);
+    await waitFor('first member has all partitions', () => a.assignment.length === 4);
+    await start(b);
+    try {
+      await waitFor(
+        'the partitions split between both members',
+        () =>
+          a.assignment.length > 0 &&
+          b.assignment.length > 0 &&
+          a.assignment.length + b.assignment.length === 4,
+        60_000,
+      );
+      const owned = [...a.assignment, ...b.assignment].map((tp) => tp.partition).sort();
+      expect(owned).toEqual([0, 1, 2, 3]);
+      await b.consumer.stop();
+      await waitFor(
+        'the first member takes all partitions back',
+        () => a.assignment.length === 4,
+        60_000,
+      );
+      await waitFor('every record seen', () => new Set([...a.values, ...b.values]).size === 8);
+    } finally {
+      await b.consumer.stop();
+      await a.consumer.stop();
+    }
+  }, 120_000);
 });

@@ -119,6 +119,10 @@ export class PlatformaticConsumer implements GroupConsumer {
       sessionTimeout: this.sessionTimeoutMs,
       rebalanceTimeout: Math.max(60_000, this.sessionTimeoutMs),
       heartbeatInterval,
+      // kafkajs' protocol name and version (its RoundRobinAssigner, consumer protocol v0, which
+      // both clients encode the same way), so members on either client can share a group: the
+      // product can move from one client to the other by a rolling restart.
+      protocols: [{ name: 'RoundRobinAssigner', version: 0 }],
       autocommit: false,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       minBytes: 1,
