@@ -23,7 +23,7 @@ export * from './config/index.js';
 export { createLogger } from './log/index.js';
 export type { Logger } from './log/index.js';
 export type * from './kafka/types.js';
-export { createKafkajsClient, createPlatformaticClient } from './kafka/index.js';
+export { createKafkajsClient } from './kafka/index.js';
 export * from './segment/index.js';
 export { Archiver } from './archiver/index.js';
 export type { ArchiverStats, SealedSegmentEvent } from './archiver/index.js';

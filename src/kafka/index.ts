@@ -1,17 +1,22 @@
 import type { KafkaConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createKafkajsClient } from './kafkajs/client.js';
-import { createPlatformaticClient } from './platformatic/client.js';
+import { lazyClient } from './lazy.js';
 import type { KafkaClient } from './types.js';
 
 export type * from './types.js';
-export { createKafkajsClient, createPlatformaticClient };
+export { createKafkajsClient };
 
-/** The Kafka client library `kafka.client` names: the one place the implementation is chosen. */
+/**
+ * The Kafka client library `kafka.client` names: the one place the implementation is chosen.
+ * @platformatic/kafka is loaded on first use (see lazy.ts).
+ */
 export function createKafkaClient(config: KafkaConfig, log: Logger): KafkaClient {
   switch (config.client) {
     case 'platformatic':
-      return createPlatformaticClient(config, log);
+      return lazyClient(async () =>
+        (await import('./platformatic/client.js')).createPlatformaticClient(config, log),
+      );
     case 'kafkajs':
       return createKafkajsClient(config, log);
   }
