@@ -56,6 +56,7 @@ const kafka: KafkaClient = {
   admin: () => base.admin(),
   producer: (o) => base.producer(o),
   transactionalProducer: (o) => base.transactionalProducer(o),
+  readCommitted: (ranges, onRecords) => base.readCommitted(ranges, onRecords),
   consumer(o) {
     const c = base.consumer(o);
     const wrapped: GroupConsumer = {

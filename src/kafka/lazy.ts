@@ -18,6 +18,7 @@ export function lazyClient(load: () => Promise<KafkaClient>): KafkaClient {
     admin: async () => (await client()).admin(),
     producer: async (options) => (await client()).producer(options),
     transactionalProducer: async (options) => (await client()).transactionalProducer(options),
+    readCommitted: async (ranges, onRecords) => (await client()).readCommitted(ranges, onRecords),
     consumer: (options) => new LazyConsumer(async () => (await client()).consumer(options)),
   };
 }

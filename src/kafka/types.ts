@@ -1,7 +1,6 @@
 /**
  * The narrow Kafka interface the product uses. Everything above src/kafka depends on these
- * types only, so the client library behind them can be swapped: kafkajs (src/kafka/kafkajs) or
- * @platformatic/kafka (src/kafka/platformatic), chosen by `kafka.client`.
+ * types only, so the client library behind them (kafkajs today) can be swapped.
  */
 
 export interface TopicPartition {
@@ -84,32 +83,58 @@ export interface Producer {
   disconnect(): Promise<void>;
 }
 
-export type ProducerCompression = 'none' | 'lz4' | 'zstd' | 'gzip' | 'snappy';
+export type ProduceCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Where Kafka put the records of one produced batch in one partition. */
+export interface ProducedOffsets extends TopicPartition {
+  /** The offset of the batch's first record in that partition (Produce response base_offset). */
+  baseOffset: bigint;
+  /** Records of the batch in that partition: they hold baseOffset .. baseOffset + count - 1. */
+  count: number;
+}
 
 /**
- * A producer whose every commitTransaction() is one Kafka transaction: all the records and, when
- * given, the group offsets become visible together (read_committed) or not at all. A new
- * producer with the same transactionalId fences this one and aborts its open transaction.
+ * A transactional producer (one transactional id; a new instance with the same id fences the
+ * old one and aborts its open transaction).
  */
 export interface TransactionalProducer {
   /**
-   * Produce the records (partition set on each, or chosen by key) and commit `offsets` (next
-   * offsets to fetch, Kafka convention) for the group, in one transaction; aborted on failure.
+   * One transaction: every batch is sent (each batch as one produce call, so each partition's
+   * records of a batch get consecutive offsets), then the group offsets are added, then
+   * `beforeCommit` (when given) is awaited with where the records went, then the transaction
+   * commits. Everything commits together or not at all: on any error the transaction is
+   * aborted and the error thrown. Resolves with the same offsets `beforeCommit` saw, in batch
+   * order (within a batch, in order of first appearance of each partition).
    */
   commitTransaction(
     batches: Array<{ topic: string; records: ProduceRecord[] }>,
-    offsets: { groupId: string; offsets: TopicPartitionOffset[] } | null,
-  ): Promise<void>;
+    offsets: { groupId: string; offsets: TopicPartitionOffsetMeta[] } | null,
+    beforeCommit?: (produced: ProducedOffsets[]) => Promise<void>,
+  ): Promise<ProducedOffsets[]>;
   disconnect(): Promise<void>;
+}
+
+export interface TopicPartitionOffsetMeta extends TopicPartitionOffset {
+  /** Offset metadata stored with the commit (Kafka limits it, 4096 bytes by default). */
+  metadata?: string;
+}
+
+/** A committed group offset with its metadata. */
+export interface CommittedOffset {
+  offset: bigint;
+  metadata: string | null;
+}
+
+/** A read of one partition outside any consumer group: offsets [fromOffset, toOffset). */
+export interface PartitionRange extends TopicPartition {
+  fromOffset: bigint;
+  /** Exclusive; usually the high-water mark read just before. */
+  toOffset: bigint;
 }
 
 export interface TopicInfo {
   name: string;
   partitions: number;
-  /**
-   * Kafka's topic id in Kafka's own string form (base64url, as kafka-topics.sh prints it); a
-   * re-created topic gets a new one. Undefined where the client cannot read it (kafkajs).
-   */
   topicId?: string;
   configs: Record<string, string>;
 }
@@ -125,16 +150,20 @@ export interface Admin {
   listTopics(): Promise<string[]>;
   /** Partition counts of the given topics; topics that do not exist are absent. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
-  describeTopic(topic: string): Promise<TopicInfo>;
+  /** Partitions and configs (only those set on the topic, unless includeDefaults). */
+  describeTopic(topic: string, options?: { includeDefaults?: boolean }): Promise<TopicInfo>;
   createTopics(specs: TopicSpec[]): Promise<void>;
   deleteTopics(topics: string[]): Promise<void>;
   /** Earliest and latest (high-water mark) offsets per partition. */
   offsets(topic: string): Promise<Map<number, { low: bigint; high: bigint }>>;
   /**
-   * A group's committed next-offsets per topic and partition (-1 where it has none); topics that
-   * do not exist are absent.
+   * A group's committed next-offsets (with metadata) per topic and partition; partitions
+   * without a committed offset are absent. A group that does not exist gives an empty map.
    */
-  groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, bigint>>>;
+  groupOffsets(
+    groupId: string,
+    topics: string[],
+  ): Promise<Map<string, Map<number, CommittedOffset>>>;
   disconnect(): Promise<void>;
 }
 
@@ -148,6 +177,18 @@ export interface KafkaClient {
   producer(options?: { idempotent?: boolean; transactionalId?: string }): Promise<Producer>;
   transactionalProducer(options: {
     transactionalId: string;
-    compression: ProducerCompression;
+    compression: ProduceCompression;
+    /** How long the broker keeps an open transaction before aborting it (default 60 s). */
+    transactionTimeoutMs?: number;
   }): Promise<TransactionalProducer>;
+  /**
+   * Reads committed records (read_committed) of the given partition ranges, outside any
+   * consumer group, calling `onRecords` in offset order per partition (partitions may
+   * interleave). Resolves once every partition's position reached its `toOffset` (transaction
+   * markers and aborted records count as passed).
+   */
+  readCommitted(
+    ranges: PartitionRange[],
+    onRecords: (tp: TopicPartition, records: KafkaRecord[]) => Promise<void> | void,
+  ): Promise<void>;
 }

@@ -1,16 +1,16 @@
 // The pure parts of the @platformatic/kafka adapter: decoding a read_committed fetch partition
-// (control and aborted batches, LogAppendTime, batch ranges) and shaping produce requests.
+// (control and aborted batches, LogAppendTime, batch ranges), shaping produced records, and the
+// fix of the client's 64-bit varint encoding.
 import { describe, expect, it } from 'vitest';
+import { Reader, createRecordsBatch, readRecordsBatches } from '@platformatic/kafka';
 import {
-  MAX_SEND_BYTES,
-  MAX_TIMESTAMP_SPAN,
   decodePartition,
   kafkaTopicId,
-  produceRequests,
   toOutgoing,
   type RawBatch,
   type RawRecord,
 } from '../../src/kafka/platformatic/records.js';
+import { installVarInt64Fix } from '../../src/kafka/platformatic/varint-fix.js';
 
 const TRANSACTIONAL = 1 << 4;
 const CONTROL = 1 << 5;
@@ -262,47 +262,14 @@ describe('produce requests', () => {
     ]);
   });
 
-  it('keeps each request within the byte budget and a timestamp span the client encodes', () => {
-    const big = Buffer.alloc(300 * 1024);
-    const sizes = [
-      ...produceRequests(
-        't',
-        Array.from({ length: 5 }, () => ({ key: null, value: big })),
-        0n,
-      ),
-    ].map((c) => c.length);
-    expect(sizes).toEqual([2, 2, 1]);
-    expect(2 * big.length).toBeLessThan(MAX_SEND_BYTES);
-
-    const ts = [
-      1_700_000_000_000n,
-      1_700_000_000_005n,
-      1_600_000_000_000n,
-      999_999_999_999n,
-      0n,
-      1n,
-    ];
-    const requests = [
-      ...produceRequests(
-        't',
-        ts.map((timestamp) => ({ key: null, value: Buffer.from('v'), timestamp })),
-        0n,
-      ),
-    ];
-    expect(requests.map((r) => r.map((m) => m.timestamp))).toEqual([
-      [1_700_000_000_000n, 1_700_000_000_005n],
-      [1_600_000_000_000n],
-      [999_999_999_999n],
-      [0n, 1n],
-    ]);
-    for (const r of requests) {
-      const t = r.map((m) => m.timestamp!);
-      const span = t.reduce((a, b) => (a > b ? a : b)) - t.reduce((a, b) => (a < b ? a : b));
-      expect(span <= MAX_TIMESTAMP_SPAN).toBe(true);
-    }
-    // Records without a timestamp get the send's time.
-    const [only] = [...produceRequests('t', [{ key: null, value: null }], 42n)];
-    expect(only?.[0]?.timestamp).toBe(42n);
+  it('record timestamps far from the batch first timestamp survive encoding (zigzag fix)', () => {
+    installVarInt64Fix();
+    const ts = [1_700_000_000_000n, 1_600_000_000_000n, 999_999_999_999n, 0n, 4_102_444_800_000n];
+    const batch = createRecordsBatch(
+      ts.map((timestamp) => ({ topic: 't', value: Buffer.from('v'), timestamp })),
+    );
+    const [read] = readRecordsBatches(Reader.from(batch.buffer)) as RawBatch[];
+    expect(read!.records.map((r) => read!.firstTimestamp + r.timestampDelta)).toEqual(ts);
   });
 
   it('topic ids in Kafka form; none for names or the zero id', () => {

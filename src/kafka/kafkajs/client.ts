@@ -4,26 +4,34 @@ import { ArchiveError, ErrorCodes } from '../../errors.js';
 import type { KafkaConfig } from '../../config/index.js';
 import { loadKafkajs } from './ordered-headers.js';
 import { registerCodecs } from './codecs.js';
+import { installTimerFix } from './timer-fix.js';
+import { randomUUID } from 'node:crypto';
+import { kafkaError, kafkaErrorCode } from './errors.js';
 import type {
   Admin,
+  CommittedOffset,
   ConsumerHandlers,
   GroupConsumer,
   KafkaClient,
   KafkaHeader,
   KafkaRecord,
   PartitionBatch,
+  PartitionRange,
+  ProduceCompression,
+  ProducedOffsets,
   ProduceRecord,
   Producer,
-  ProducerCompression,
+  TopicPartitionOffsetMeta,
+  TransactionalProducer,
   TopicInfo,
   TopicPartition,
   TopicPartitionOffset,
   TopicSpec,
-  TransactionalProducer,
 } from '../types.js';
 
 const kafkajs = loadKafkajs();
 registerCodecs(kafkajs);
+installTimerFix();
 
 type DecodedMessage = KafkaJS.KafkaMessage & {
   orderedHeaders?: Array<{ key: string; value: Buffer | null }>;
@@ -66,7 +74,17 @@ function logCreator(log: Logger): KafkaJS.logCreator {
   return () =>
     ({ level, log: entry }) => {
       const { message, ...rest } = entry;
-      log[LEVELS[level] ?? 'info']({ ...rest, component: 'kafkajs' }, message);
+      // Transactional producers abort and are re-run on errors (restore resumes), so bounded
+      // retries are intended there: kafkajs' warning about them is noise.
+      // CONCURRENT_TRANSACTIONS answers a transaction begun while the previous one's markers
+      // are written: kafkajs retries them (every transaction meets one) but logs each as an error.
+      const noise =
+        message.startsWith('Limiting retries for the idempotent producer') ||
+        /another concurrent operation on the same transaction/.test(
+          `${message} ${String((rest as { error?: unknown }).error ?? '')}`,
+        );
+      const lvl = noise ? 'debug' : (LEVELS[level] ?? 'info');
+      log[lvl]({ ...rest, component: 'kafkajs' }, message);
     };
 }
 
@@ -207,7 +225,10 @@ class KafkajsAdmin implements Admin {
     return out;
   }
 
-  async describeTopic(topic: string): Promise<TopicInfo> {
+  async describeTopic(
+    topic: string,
+    options: { includeDefaults?: boolean } = {},
+  ): Promise<TopicInfo> {
     const counts = await this.partitionCounts([topic]);
     const partitions = counts.get(topic);
     if (partitions === undefined) {
@@ -226,10 +247,45 @@ class KafkajsAdmin implements Admin {
     const configs: Record<string, string> = {};
     for (const r of res.resources) {
       for (const e of r.configEntries) {
-        if (!e.isDefault && e.configValue !== null) configs[e.configName] = e.configValue;
+        if ((options.includeDefaults === true || !e.isDefault) && e.configValue !== null)
+          configs[e.configName] = e.configValue;
       }
     }
     return { name: topic, partitions, configs };
+  }
+
+  async groupOffsets(
+    groupId: string,
+    topics: string[],
+  ): Promise<Map<string, Map<number, CommittedOffset>>> {
+    const out = new Map<string, Map<number, CommittedOffset>>();
+    if (topics.length === 0) return out;
+    let res: Awaited<ReturnType<KafkaJS.Admin['fetchOffsets']>>;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await this.admin.fetchOffsets({ groupId, topics });
+        break;
+      } catch (err) {
+        // On a fresh cluster the first group request creates __consumer_offsets: until its
+        // leaders settle the broker answers NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS,
+        // which kafkajs' admin passes through.
+        const retriable =
+          (err as { retriable?: boolean }).retriable === true ||
+          /coordinator/i.test((err as Error).message);
+        if (!retriable || attempt >= 20)
+          throw kafkaError(err, `reading the committed offsets of group ${groupId}`);
+        await new Promise((r) => setTimeout(r, 100 * Math.min(attempt + 1, 10)));
+      }
+    }
+    for (const t of res) {
+      const m = new Map<number, CommittedOffset>();
+      for (const p of t.partitions) {
+        const offset = BigInt(p.offset);
+        if (offset >= 0n) m.set(p.partition, { offset, metadata: p.metadata ?? null });
+      }
+      out.set(t.topic, m);
+    }
+    return out;
   }
 
   async createTopics(specs: TopicSpec[]): Promise<void> {
@@ -266,122 +322,8 @@ class KafkajsAdmin implements Admin {
     return out;
   }
 
-  async groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, bigint>>> {
-    const out = new Map<string, Map<number, bigint>>();
-    const existing = new Set(await this.admin.listTopics());
-    const present = topics.filter((t) => existing.has(t));
-    if (present.length === 0) return out;
-    const res = await this.admin.fetchOffsets({ groupId, topics: present });
-    for (const t of res) {
-      out.set(t.topic, new Map(t.partitions.map((p) => [p.partition, BigInt(p.offset)] as const)));
-    }
-    return out;
-  }
-
   disconnect(): Promise<void> {
     return this.admin.disconnect();
-  }
-}
-
-const toMessage = (r: ProduceRecord): KafkaJS.Message => ({
-  ...(r.partition !== undefined ? { partition: r.partition } : {}),
-  key: r.key,
-  value: r.value,
-  // An ordered header list: the encoder wrapper (ordered-headers.ts) writes it as is.
-  headers: (r.headers ?? []) as unknown as KafkaJS.IHeaders,
-  ...(r.timestamp !== undefined ? { timestamp: r.timestamp.toString() } : {}),
-});
-
-const COMPRESSION: Record<ProducerCompression, KafkaJS.CompressionTypes> = {
-  none: kafkajs.CompressionTypes.None,
-  gzip: kafkajs.CompressionTypes.GZIP,
-  snappy: kafkajs.CompressionTypes.Snappy,
-  lz4: kafkajs.CompressionTypes.LZ4,
-  zstd: kafkajs.CompressionTypes.ZSTD,
-};
-
-class KafkajsTransactionalProducer implements TransactionalProducer {
-  private readonly partitionCounts = new Map<string, { count: number; at: number }>();
-
-  constructor(
-    private readonly producer: KafkaJS.Producer,
-    private readonly admin: KafkaJS.Admin,
-    private readonly compression: KafkaJS.CompressionTypes,
-  ) {}
-
-  /**
-   * kafkajs 2.2.4 silently drops messages for a partition its metadata does not list
-   * (Cluster.findLeaderForPartitions skips it and send resolves), so explicit partitions are
-   * checked against the topic's partition count first.
-   */
-  private async checkPartitions(topic: string, records: ProduceRecord[]): Promise<void> {
-    let max = -1;
-    for (const r of records) if (r.partition !== undefined && r.partition > max) max = r.partition;
-    if (max < 0) return;
-    let known = this.partitionCounts.get(topic);
-    if (known === undefined || max >= known.count || Date.now() - known.at > 5_000) {
-      const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
-      known = { count: meta.topics[0]?.partitions.length ?? 0, at: Date.now() };
-      this.partitionCounts.set(topic, known);
-    }
-    if (max >= known.count) {
-      throw new ArchiveError(
-        ErrorCodes.KAFKA_REQUEST_FAILED,
-        `cannot produce to partition ${max} of ${topic}: it has ${known.count} partitions`,
-        { userFacing: true },
-      );
-    }
-  }
-
-  async commitTransaction(
-    batches: Array<{ topic: string; records: ProduceRecord[] }>,
-    offsets: { groupId: string; offsets: TopicPartitionOffset[] } | null,
-  ): Promise<void> {
-    const tx = await this.producer.transaction();
-    try {
-      for (const b of batches) {
-        if (b.records.length === 0) continue;
-        await this.checkPartitions(b.topic, b.records);
-        await tx.send({
-          topic: b.topic,
-          compression: this.compression,
-          messages: b.records.map(toMessage),
-        });
-      }
-      if (offsets !== null && offsets.offsets.length > 0) {
-        await tx.sendOffsets({
-          consumerGroupId: offsets.groupId,
-          topics: groupByTopic(offsets.offsets).map(({ topic }) => ({
-            topic,
-            partitions: offsets.offsets
-              .filter((o) => o.topic === topic)
-              .map((o) => ({ partition: o.partition, offset: o.offset.toString() })),
-          })),
-        });
-      }
-      await tx.commit();
-    } catch (err) {
-      await tx.abort().catch(() => undefined);
-      const type = (err as { type?: unknown }).type;
-      if (type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH') {
-        throw new ArchiveError(
-          ErrorCodes.KAFKA_PRODUCER_FENCED,
-          `transaction failed: another producer took over its transactional id (${(err as Error).message})`,
-          { cause: err },
-        );
-      }
-      if (err instanceof ArchiveError) throw err;
-      throw new ArchiveError(
-        ErrorCodes.KAFKA_COMMIT_FAILED,
-        `transaction failed: ${(err as Error).message}`,
-        { retryable: true, cause: err },
-      );
-    }
-  }
-
-  async disconnect(): Promise<void> {
-    await this.admin.disconnect().catch(() => undefined);
-    await this.producer.disconnect();
   }
 }
 
@@ -389,7 +331,18 @@ class KafkajsProducer implements Producer {
   constructor(private readonly producer: KafkaJS.Producer) {}
 
   async send(topic: string, records: ProduceRecord[]): Promise<void> {
-    await this.producer.send({ topic, acks: -1, messages: records.map(toMessage) });
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({
+        ...(r.partition !== undefined ? { partition: r.partition } : {}),
+        key: r.key,
+        value: r.value,
+        // An ordered header list: the encoder wrapper (ordered-headers.ts) writes it as is.
+        headers: (r.headers ?? []) as unknown as KafkaJS.IHeaders,
+        ...(r.timestamp !== undefined ? { timestamp: r.timestamp.toString() } : {}),
+      })),
+    });
   }
 
   disconnect(): Promise<void> {
@@ -397,7 +350,214 @@ class KafkajsProducer implements Producer {
   }
 }
 
-export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClient {
+const CODECS: Record<ProduceCompression, KafkaJS.CompressionTypes> = {
+  none: kafkajs.CompressionTypes.None,
+  gzip: kafkajs.CompressionTypes.GZIP,
+  snappy: kafkajs.CompressionTypes.Snappy,
+  lz4: kafkajs.CompressionTypes.LZ4,
+  zstd: kafkajs.CompressionTypes.ZSTD,
+};
+
+function toMessage(r: ProduceRecord): KafkaJS.Message {
+  return {
+    ...(r.partition !== undefined ? { partition: r.partition } : {}),
+    key: r.key,
+    value: r.value,
+    // An ordered header list: the encoder wrapper (ordered-headers.ts) writes it as is.
+    headers: (r.headers ?? []) as unknown as KafkaJS.IHeaders,
+    ...(r.timestamp !== undefined ? { timestamp: r.timestamp.toString() } : {}),
+  };
+}
+
+class KafkajsTransactionalProducer implements TransactionalProducer {
+  constructor(
+    private readonly producer: KafkaJS.Producer,
+    private readonly compression: KafkaJS.CompressionTypes,
+    private readonly transactionalId: string,
+  ) {}
+
+  async commitTransaction(
+    batches: Array<{ topic: string; records: ProduceRecord[] }>,
+    offsets: { groupId: string; offsets: TopicPartitionOffsetMeta[] } | null,
+    beforeCommit?: (produced: ProducedOffsets[]) => Promise<void>,
+  ): Promise<ProducedOffsets[]> {
+    let txn: KafkaJS.Transaction;
+    try {
+      txn = await this.producer.transaction();
+    } catch (err) {
+      throw kafkaError(err, `beginning a transaction (transactional id ${this.transactionalId})`);
+    }
+    try {
+      const produced: ProducedOffsets[] = [];
+      for (const b of batches) {
+        if (b.records.length === 0) continue;
+        const counts = new Map<number, number>();
+        for (const r of b.records) {
+          const p = r.partition ?? -1;
+          counts.set(p, (counts.get(p) ?? 0) + 1);
+        }
+        const meta = await txn.send({
+          topic: b.topic,
+          acks: -1,
+          compression: this.compression,
+          messages: b.records.map(toMessage),
+        });
+        const base = new Map(meta.map((m) => [m.partition, m]));
+        for (const [partition, count] of counts) {
+          const m = partition === -1 ? meta[0] : base.get(partition);
+          if (m === undefined || m.baseOffset === undefined) {
+            throw new ArchiveError(
+              ErrorCodes.INTERNAL,
+              `the produce response for ${b.topic}/${partition} carried no base offset`,
+            );
+          }
+          produced.push({
+            topic: b.topic,
+            partition: m.partition,
+            baseOffset: BigInt(m.baseOffset),
+            count,
+          });
+        }
+      }
+      if (offsets !== null && offsets.offsets.length > 0) {
+        const byTopic = new Map<
+          string,
+          Array<{ partition: number; offset: string; metadata?: string }>
+        >();
+        for (const o of offsets.offsets) {
+          const list = byTopic.get(o.topic) ?? [];
+          list.push({
+            partition: o.partition,
+            offset: o.offset.toString(),
+            ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
+          });
+          byTopic.set(o.topic, list);
+        }
+        await txn.sendOffsets({
+          consumerGroupId: offsets.groupId,
+          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+      }
+      if (beforeCommit !== undefined) await beforeCommit(produced);
+      await txn.commit();
+      return produced;
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      throw kafkaError(err, `transaction of ${this.transactionalId}`);
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+/**
+ * Committed records of partition ranges, outside any group. kafkajs has no consumer without a
+ * group, so this joins a fresh single-member group (no offsets are ever committed, so Kafka
+ * drops the group when it leaves), seeks each partition and follows the position through
+ * kafkajs' batch events: those also fire for fetches that held only transaction markers or
+ * aborted records, which never reach eachBatch.
+ */
+async function readCommittedRanges(
+  kafka: KafkaJS.Kafka,
+  ranges: PartitionRange[],
+  onRecords: (tp: TopicPartition, records: KafkaRecord[]) => Promise<void> | void,
+  log: Logger,
+): Promise<void> {
+  const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+  const want = new Map<string, PartitionRange>();
+  const position = new Map<string, bigint>();
+  for (const r of ranges) {
+    if (r.toOffset <= r.fromOffset) continue;
+    want.set(key(r.topic, r.partition), r);
+    position.set(key(r.topic, r.partition), r.fromOffset);
+  }
+  if (want.size === 0) return;
+  const topics = [...new Set([...want.values()].map((r) => r.topic))];
+  const consumer = kafka.consumer({
+    groupId: `kafka-archive-reader-${randomUUID()}`,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
+  let finish: () => void = () => undefined;
+  let fail: (err: unknown) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const remaining = new Set(want.keys());
+  const advance = (topic: string, partition: number, next: bigint) => {
+    const k = key(topic, partition);
+    const r = want.get(k);
+    if (r === undefined) return;
+    if (next > (position.get(k) ?? 0n)) position.set(k, next);
+    if ((position.get(k) ?? 0n) >= r.toOffset && remaining.delete(k) && remaining.size === 0)
+      finish();
+  };
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
+      for (const partition of partitions) {
+        const r = want.get(key(topic, partition));
+        if (r === undefined) consumer.pause([{ topic, partitions: [partition] }]);
+        else
+          consumer.seek({
+            topic,
+            partition,
+            offset: (position.get(key(topic, partition)) ?? r.fromOffset).toString(),
+          });
+      }
+    }
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+    const p = event.payload as unknown as { topic: string; partition: number; lastOffset: string };
+    if (p.lastOffset !== null && p.lastOffset !== undefined)
+      advance(p.topic, p.partition, BigInt(p.lastOffset) + 1n);
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) fail(event.payload.error);
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch }) => {
+        const r = want.get(key(batch.topic, batch.partition));
+        if (r === undefined) return;
+        const from = position.get(key(batch.topic, batch.partition)) ?? r.fromOffset;
+        const records = (batch.messages as DecodedMessage[])
+          .map(toRecord)
+          .filter((m) => m.offset >= from && m.offset < r.toOffset);
+        if (records.length > 0) {
+          await onRecords({ topic: batch.topic, partition: batch.partition }, records);
+          advance(batch.topic, batch.partition, (records.at(-1) as KafkaRecord).offset + 1n);
+        }
+      },
+    });
+    await done;
+  } catch (err) {
+    throw kafkaError(err, `reading ${topics.join(', ')}`);
+  } finally {
+    await consumer.disconnect().catch((err: unknown) => log.debug({ err }, 'reader disconnect'));
+  }
+}
+
+export interface KafkajsClientOptions {
+  /** Retries of each request (kafkajs' own back-off); default 8. */
+  retries?: number;
+}
+
+export function createKafkajsClient(
+  config: KafkaConfig,
+  log: Logger,
+  options: KafkajsClientOptions = {},
+): KafkaClient {
   const kafka = new kafkajs.Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
@@ -415,7 +575,7 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
     requestTimeout: config.requestTimeoutMs,
     logLevel: kafkajs.logLevel.WARN,
     logCreator: logCreator(log.child({ component: 'kafka' })),
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
+    retry: { retries: options.retries ?? 8, initialRetryTime: 300, maxRetryTime: 30_000 },
   });
   return {
     async admin() {
@@ -423,6 +583,9 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
       try {
         await a.connect();
       } catch (err) {
+        const code = kafkaErrorCode(err);
+        if (code !== null && code !== ErrorCodes.KAFKA_UNAVAILABLE)
+          throw kafkaError(err, `connecting to Kafka at ${config.brokers.join(',')}`);
         throw new ArchiveError(
           ErrorCodes.KAFKA_UNAVAILABLE,
           `cannot connect to Kafka at ${config.brokers.join(',')}: ${(err as Error).message}`,
@@ -447,18 +610,31 @@ export function createKafkajsClient(config: KafkaConfig, log: Logger): KafkaClie
       await p.connect();
       return new KafkajsProducer(p);
     },
-    async transactionalProducer({ transactionalId, compression }) {
+    async transactionalProducer(o) {
       const p = kafka.producer({
         createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
         idempotent: true,
         maxInFlightRequests: 1,
-        transactionalId,
+        transactionalId: o.transactionalId,
+        transactionTimeout: o.transactionTimeoutMs ?? 60_000,
         allowAutoTopicCreation: false,
+        // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS while the
+        // broker writes the markers: retry that quickly, as the Java client does.
+        retry: {
+          retries: options.retries ?? 10,
+          initialRetryTime: 20,
+          maxRetryTime: 30_000,
+        },
       });
-      await p.connect();
-      const admin = kafka.admin();
-      await admin.connect();
-      return new KafkajsTransactionalProducer(p, admin, COMPRESSION[compression]);
+      try {
+        await p.connect();
+      } catch (err) {
+        throw kafkaError(err, `connecting a transactional producer to ${config.brokers.join(',')}`);
+      }
+      return new KafkajsTransactionalProducer(p, CODECS[o.compression], o.transactionalId);
+    },
+    readCommitted(ranges, onRecords) {
+      return readCommittedRanges(kafka, ranges, onRecords, log);
     },
   };
 }

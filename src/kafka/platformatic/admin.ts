@@ -7,7 +7,7 @@ import {
 } from '@platformatic/kafka';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
 import { sleep } from '../../util/backoff.js';
-import type { Admin, TopicInfo, TopicSpec } from '../types.js';
+import type { Admin, CommittedOffset, TopicInfo, TopicSpec } from '../types.js';
 import { toArchiveError } from './errors.js';
 import { existingPartitionCounts, readGroupOffsets } from './group-offsets.js';
 import { kafkaTopicId } from './records.js';
@@ -35,7 +35,10 @@ export class PlatformaticAdmin implements Admin {
     }
   }
 
-  async describeTopic(topic: string): Promise<TopicInfo> {
+  async describeTopic(
+    topic: string,
+    options: { includeDefaults?: boolean } = {},
+  ): Promise<TopicInfo> {
     const meta = (
       await existingPartitionCounts(this.admin, [topic]).catch((err: unknown) => {
         throw toArchiveError(
@@ -64,12 +67,13 @@ export class PlatformaticAdmin implements Admin {
       throw toArchiveError(err, `cannot describe the configs of ${topic}`);
     }
     // As the kafkajs adapter: every config not at Kafka's default (set on the topic, or by the
-    // broker's configuration), sensitive ones (null) left out.
+    // broker's configuration) unless includeDefaults; sensitive ones (null) left out.
     const configs: Record<string, string> = {};
     for (const r of described) {
       for (const c of r.configs) {
-        if (c.configSource !== ConfigSources.DEFAULT_CONFIG && typeof c.value === 'string')
-          configs[c.name] = c.value;
+        const wanted =
+          options.includeDefaults === true || c.configSource !== ConfigSources.DEFAULT_CONFIG;
+        if (wanted && typeof c.value === 'string') configs[c.name] = c.value;
       }
     }
     const topicId = kafkaTopicId(meta.id);
@@ -175,7 +179,10 @@ export class PlatformaticAdmin implements Admin {
     }
   }
 
-  async groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, bigint>>> {
+  async groupOffsets(
+    groupId: string,
+    topics: string[],
+  ): Promise<Map<string, Map<number, CommittedOffset>>> {
     try {
       return await readGroupOffsets(this.admin, groupId, topics);
     } catch (err) {

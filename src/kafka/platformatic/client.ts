@@ -13,6 +13,8 @@ import { PlatformaticConsumer } from './consumer.js';
 import { toArchiveError } from './errors.js';
 import { clientSettings, forwardClientEvents } from './options.js';
 import { PlatformaticProducer, PlatformaticTransactionalProducer } from './producer.js';
+import { readCommittedRanges } from './read-committed.js';
+import { installVarInt64Fix } from './varint-fix.js';
 
 /**
  * The KafkaClient over @platformatic/kafka (pure TypeScript; Kafka 3.5-4.2; zstd; topic ids).
@@ -22,6 +24,7 @@ import { PlatformaticProducer, PlatformaticTransactionalProducer } from './produ
  * producers with acks=all; Java-compatible key partitioning.
  */
 export function createPlatformaticClient(config: KafkaConfig, log: Logger): KafkaClient {
+  installVarInt64Fix();
   const settings = clientSettings(config);
   const klog = log.child({ component: 'kafka' });
   const where = config.brokers.join(',');
@@ -61,9 +64,12 @@ export function createPlatformaticClient(config: KafkaConfig, log: Logger): Kafk
       });
       return new PlatformaticProducer(await connected(p));
     },
-    async transactionalProducer({ transactionalId, compression }) {
+    async transactionalProducer({ transactionalId, compression, transactionTimeoutMs }) {
       const p = new PltProducer({
         ...settings,
+        // The client sends this as InitProducerId's transaction timeout (and as the produce
+        // requests' timeout).
+        timeout: transactionTimeoutMs ?? 60_000,
         idempotent: true,
         acks: ProduceAcks.ALL,
         transactionalId,
@@ -85,6 +91,9 @@ export function createPlatformaticClient(config: KafkaConfig, log: Logger): Kafk
       );
       await tp.init();
       return tp;
+    },
+    readCommitted(ranges, onRecords) {
+      return readCommittedRanges(settings, ranges, onRecords, klog);
     },
   };
 }

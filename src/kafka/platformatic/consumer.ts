@@ -1,7 +1,7 @@
 import {
   Admin,
-  ConnectionPool,
   Consumer,
+  type ConnectionPool,
   FetchIsolationLevels,
   ListOffsetTimestamps,
   type GroupAssignment,
@@ -17,9 +17,9 @@ import type {
   TopicPartitionOffset,
 } from '../types.js';
 import { describeKafkaError, toArchiveError } from './errors.js';
-import { forwardClientEvents, type ClientSettings } from './options.js';
+import { fetchPool, forwardClientEvents, type ClientSettings } from './options.js';
 import { FETCH, fetchRound, keyOf, type Requested, type Round } from './fetch-round.js';
-import { readGroupOffsets } from './group-offsets.js';
+import { existingPartitionCounts, readGroupOffsets } from './group-offsets.js';
 
 /** Consecutive failed fetch rounds (with back-off, about a minute) before the consumer gives up. */
 const MAX_FETCH_FAILURES = 8;
@@ -105,18 +105,7 @@ export class PlatformaticConsumer implements GroupConsumer {
     // Emitted when a rejoin failed after the client's retries: it sends no more heartbeats, the
     // member is gone. Without a listener this 'error' would be thrown.
     consumer.on('error', (err: Error) => this.crash(err));
-    this.pool = new ConnectionPool(this.settings.clientId, {
-      connectTimeout: this.settings.connectTimeout,
-      requestTimeout: this.settings.requestTimeout,
-      ...(this.settings.tls !== undefined ? { tls: this.settings.tls } : {}),
-      ...(this.settings.tlsServerName !== undefined
-        ? { tlsServerName: this.settings.tlsServerName }
-        : {}),
-      ...(this.settings.sasl !== undefined ? { sasl: this.settings.sasl } : {}),
-    });
-    this.pool.on('failed', (p) =>
-      this.log.warn({ broker: `${p.broker.host}:${p.broker.port}` }, 'fetch connection failed'),
-    );
+    this.pool = fetchPool(this.settings, this.log);
     consumer.topics.trackAll(...topics);
     try {
       await consumer.joinGroup({});
@@ -189,8 +178,12 @@ export class PlatformaticConsumer implements GroupConsumer {
     // A short-lived admin: this works before start and after stop, like the kafkajs adapter.
     const admin = new Admin({ ...this.settings });
     try {
-      const res = await readGroupOffsets(admin, this.groupId, [topic]);
-      return res.get(topic) ?? new Map();
+      const partitions =
+        (await existingPartitionCounts(admin, [topic])).get(topic)?.partitions ?? 0;
+      const committed = (await readGroupOffsets(admin, this.groupId, [topic])).get(topic);
+      const out = new Map<number, bigint>();
+      for (let p = 0; p < partitions; p++) out.set(p, committed?.get(p)?.offset ?? -1n);
+      return out;
     } catch (err) {
       throw toArchiveError(err, `cannot read the committed offsets of group ${this.groupId}`);
     } finally {

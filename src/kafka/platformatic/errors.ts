@@ -7,15 +7,21 @@ import { ArchiveError, ErrorCodes, type ErrorCode } from '../../errors.js';
  * OFFSET_OUT_OF_RANGE. These helpers classify such a tree and turn it into one ArchiveError.
  */
 
-const AUTH_API_ERRORS = [
+const AUTHENTICATION_API_ERRORS = [
   'SASL_AUTHENTICATION_FAILED',
   'UNSUPPORTED_SASL_MECHANISM',
   'ILLEGAL_SASL_STATE',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ];
+
+/** What each authorization error refused, for the message (as the kafkajs adapter says it). */
+const AUTHORIZATION_API_ERRORS: Record<string, string> = {
+  TOPIC_AUTHORIZATION_FAILED: 'the topic (ACL on the Topic resource: Describe, Write, Create)',
+  GROUP_AUTHORIZATION_FAILED: 'the consumer group (ACL on the Group resource: Read, Describe)',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    'the transactional id (ACL on the TransactionalId resource: Write, Describe)',
+  CLUSTER_AUTHORIZATION_FAILED: 'the cluster (ACL on the Cluster resource)',
+  DELEGATION_TOKEN_AUTHORIZATION_FAILED: 'delegation tokens',
+};
 
 function asError(err: unknown): Error | null {
   return err instanceof Error ? err : null;
@@ -26,9 +32,14 @@ export function hasApiError(err: unknown, apiId: string): boolean {
   return findErrorBy(asError(err), 'apiId', apiId) !== null;
 }
 
-export function isAuthError(err: unknown): boolean {
+export function isAuthenticationError(err: unknown): boolean {
   if (findErrorBy(asError(err), 'code', 'PLT_KFK_AUTHENTICATION') !== null) return true;
-  return AUTH_API_ERRORS.some((id) => hasApiError(err, id));
+  return AUTHENTICATION_API_ERRORS.some((id) => hasApiError(err, id));
+}
+
+/** The authorization error's id, if the tree holds one. */
+function authorizationError(err: unknown): string | undefined {
+  return Object.keys(AUTHORIZATION_API_ERRORS).find((id) => hasApiError(err, id));
 }
 
 export function isNetworkError(err: unknown): boolean {
@@ -88,15 +99,31 @@ export function toArchiveError(
 ): ArchiveError {
   if (err instanceof ArchiveError) return err;
   const detail = describeKafkaError(err);
-  if (isAuthError(err)) {
-    return new ArchiveError(ErrorCodes.KAFKA_AUTH_FAILED, `${what}: ${detail}`, {
-      userFacing: true,
+  const denied = authorizationError(err);
+  if (denied !== undefined) {
+    return new ArchiveError(
+      ErrorCodes.KAFKA_AUTHORIZATION_FAILED,
+      `not authorized: ${what}: Kafka refused access to ${AUTHORIZATION_API_ERRORS[denied]} (${denied}); grant the ACL to this client's principal`,
+      { userFacing: true, cause: err, details: { kafkaError: denied } },
+    );
+  }
+  if (isAuthenticationError(err)) {
+    return new ArchiveError(
+      ErrorCodes.KAFKA_AUTHENTICATION_FAILED,
+      `authentication failed: ${what}: ${detail}`,
+      { userFacing: true, cause: err },
+    );
+  }
+  if (hasApiError(err, 'MESSAGE_TOO_LARGE') || hasApiError(err, 'RECORD_LIST_TOO_LARGE')) {
+    return new ArchiveError(ErrorCodes.KAFKA_RECORD_TOO_LARGE, `${what}: ${detail}`, {
       cause: err,
     });
   }
   if (isFenced(err)) {
-    return new ArchiveError(ErrorCodes.KAFKA_PRODUCER_FENCED, `${what}: ${detail}`, {
+    // Another producer with the same transactional id took over: retrying cannot help.
+    return new ArchiveError(ErrorCodes.KAFKA_REQUEST_FAILED, `${what}: fenced: ${detail}`, {
       cause: err,
+      details: { fenced: true },
     });
   }
   if (hasApiError(err, 'UNKNOWN_TOPIC_OR_PARTITION') || /Unknown topic /.test(detail)) {
@@ -106,7 +133,7 @@ export function toArchiveError(
     });
   }
   if (isNetworkError(err)) {
-    return new ArchiveError(ErrorCodes.KAFKA_UNAVAILABLE, `${what}: ${detail}`, {
+    return new ArchiveError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka unreachable: ${what}: ${detail}`, {
       userFacing: true,
       retryable: true,
       cause: err,

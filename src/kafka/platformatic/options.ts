@@ -1,4 +1,9 @@
-import type { Base, ConnectionOptions, SASLOptions } from '@platformatic/kafka';
+import {
+  ConnectionPool,
+  type Base,
+  type ConnectionOptions,
+  type SASLOptions,
+} from '@platformatic/kafka';
 import type { KafkaConfig } from '../../config/index.js';
 import type { Logger } from '../../log/index.js';
 import { describeKafkaError } from './errors.js';
@@ -89,4 +94,22 @@ export function forwardClientEvents(client: Base, log: Logger): void {
   });
   on('consumer:group:rebalance', () => log.info('consumer group rebalancing'));
   on('consumer:group:leave', () => log.debug('left the consumer group'));
+}
+
+/**
+ * A connection pool of its own for fetches (as the client's MessagesStream has): a long-polling
+ * Fetch does not queue group requests (heartbeats, commits) behind it on one connection.
+ */
+export function fetchPool(settings: ClientSettings, log: Logger): ConnectionPool {
+  const pool = new ConnectionPool(settings.clientId, {
+    connectTimeout: settings.connectTimeout,
+    requestTimeout: settings.requestTimeout,
+    ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
+    ...(settings.tlsServerName !== undefined ? { tlsServerName: settings.tlsServerName } : {}),
+    ...(settings.sasl !== undefined ? { sasl: settings.sasl } : {}),
+  });
+  pool.on('failed', (p) =>
+    log.warn({ broker: `${p.broker.host}:${p.broker.port}` }, 'fetch connection failed'),
+  );
+  return pool;
 }

@@ -1,19 +1,22 @@
 import {
   FindCoordinatorKeyTypes,
+  kGetApi,
+  kGetConnection,
   type Admin as PltAdmin,
+  type Connection,
   type Consumer,
-  type Message,
   type Producer as PltProducer,
 } from '@platformatic/kafka';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
 import type {
   ProduceRecord,
+  ProducedOffsets,
   Producer,
-  TopicPartitionOffset,
+  TopicPartitionOffsetMeta,
   TransactionalProducer,
 } from '../types.js';
-import { describeKafkaError, isFenced, toArchiveError } from './errors.js';
-import { produceRequests } from './records.js';
+import { hasApiError, isFenced, isRetriable, toArchiveError } from './errors.js';
+import { toOutgoing } from './records.js';
 
 /**
  * Explicit partitions must exist: the client maps a partition number modulo the topic's
@@ -43,12 +46,12 @@ export class PlatformaticProducer implements Producer {
   constructor(private readonly producer: PltProducer) {}
 
   async send(topic: string, records: ProduceRecord[]): Promise<void> {
+    if (records.length === 0) return;
     try {
       await checkPartitions(this.producer, topic, records);
-      for (const messages of produceRequests(topic, records))
-        await this.producer.send({ messages });
+      await this.producer.send({ messages: records.map((r) => toOutgoing(topic, r)) });
     } catch (err) {
-      throw toArchiveError(err, `cannot produce to ${topic}`);
+      throw toArchiveError(err, `producing to ${topic}`);
     }
   }
 
@@ -57,19 +60,53 @@ export class PlatformaticProducer implements Producer {
   }
 }
 
+type TxnOffsetCommitTopics = Array<{
+  name: string;
+  partitions: Array<{
+    partitionIndex: number;
+    committedOffset: bigint;
+    committedLeaderEpoch: number;
+    committedMetadata: string | null;
+  }>;
+}>;
+type TxnOffsetCommitApi = (
+  connection: Connection,
+  transactionalId: string,
+  groupId: string,
+  producerId: bigint,
+  producerEpoch: number,
+  generationId: number,
+  memberId: string,
+  groupInstanceId: string | null,
+  topics: TxnOffsetCommitTopics,
+  callback: (error: Error | null) => void,
+) => void;
+type ApiGetter = (name: string, cb: (error: Error | null, api: TxnOffsetCommitApi) => void) => void;
+type ConnectionGetter = (
+  broker: { host: string; port: number },
+  cb: (error: Error | null, connection: Connection) => void,
+) => void;
+
+/** Group coordinator answers worth another try (a fresh cluster creates __consumer_offsets). */
+const COORDINATOR_ERRORS = [
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+  'CONCURRENT_TRANSACTIONS',
+];
+
 /**
- * One Kafka transaction per commitTransaction: the records, then the group offsets
- * (AddOffsetsToTxn + one TxnOffsetCommit per partition, to the group's coordinator, as a
- * member-less group: generation -1, member id ""), then EndTxn; aborted on any failure.
+ * One Kafka transaction per commitTransaction: each batch as one produce call (so each
+ * partition's records of a batch get consecutive offsets), then the group offsets
+ * (AddOffsetsToTxn, then one TxnOffsetCommit to the group's coordinator as a member-less group:
+ * generation -1, member id ""), then `beforeCommit`, then EndTxn; aborted on any failure.
  *
- * The client's Transaction#addOffset takes a consumed Message (it commits message.offset + 1 with
- * the consumer's group facts from message.metadata.consumer), so a minimal one is built here. It
- * is called one partition at a time: the client de-duplicates concurrent calls under one key
- * ('commit'), so concurrent addOffset calls would commit only the first partition.
+ * The offsets are committed with the TxnOffsetCommit API directly: the client's
+ * Transaction#addOffset takes one consumed Message at a time, writes no offset metadata, and
+ * de-duplicates concurrent calls under one key ('commit'), so concurrent calls would commit one
+ * partition only.
  */
 export class PlatformaticTransactionalProducer implements TransactionalProducer {
-  private fenced: ArchiveError | null = null;
-
   constructor(
     private readonly producer: PltProducer,
     private readonly admin: PltAdmin,
@@ -88,40 +125,56 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
       await tx.cancel();
     } catch (err) {
       await this.disconnect();
-      throw this.failure(err, `cannot initialize transactional id ${this.transactionalId}`);
+      throw toArchiveError(err, `initializing transactional id ${this.transactionalId}`);
     }
   }
 
   async commitTransaction(
     batches: Array<{ topic: string; records: ProduceRecord[] }>,
-    offsets: { groupId: string; offsets: TopicPartitionOffset[] } | null,
-  ): Promise<void> {
-    if (this.fenced !== null) throw this.fenced;
+    offsets: { groupId: string; offsets: TopicPartitionOffsetMeta[] } | null,
+    beforeCommit?: (produced: ProducedOffsets[]) => Promise<void>,
+  ): Promise<ProducedOffsets[]> {
     let tx: Awaited<ReturnType<PltProducer['beginTransaction']>>;
     try {
       tx = await this.producer.beginTransaction();
     } catch (err) {
-      throw this.failure(err, 'cannot begin a transaction');
+      throw toArchiveError(
+        err,
+        `beginning a transaction (transactional id ${this.transactionalId})`,
+      );
     }
     try {
+      const produced: ProducedOffsets[] = [];
       for (const b of batches) {
+        if (b.records.length === 0) continue;
         await checkPartitions(this.producer, b.topic, b.records);
-        for (const messages of produceRequests(b.topic, b.records)) await tx.send({ messages });
-      }
-      if (offsets !== null && offsets.offsets.length > 0) {
-        const { groupId } = offsets;
-        // addConsumer reads only the consumer's groupId.
-        await tx.addConsumer({ groupId } as Consumer);
-        const [coordinator] = await this.admin.findCoordinator({
-          keyType: FindCoordinatorKeyTypes.GROUP,
-          keys: [groupId],
-        });
-        if (coordinator === undefined) throw new Error(`no coordinator for group ${groupId}`);
-        for (const o of offsets.offsets) {
-          await tx.addOffset(offsetMessage(groupId, coordinator.nodeId, o));
+        const counts = new Map<number, number>();
+        for (const r of b.records) {
+          const p = r.partition ?? -1;
+          counts.set(p, (counts.get(p) ?? 0) + 1);
+        }
+        const result = await tx.send({ messages: b.records.map((r) => toOutgoing(b.topic, r)) });
+        const base = new Map((result.offsets ?? []).map((o) => [o.partition, o.offset]));
+        for (const [partition, count] of counts) {
+          const p = partition === -1 ? result.offsets?.[0]?.partition : partition;
+          const offset = p === undefined ? undefined : base.get(p);
+          if (p === undefined || offset === undefined) {
+            throw new ArchiveError(
+              ErrorCodes.INTERNAL,
+              `the produce response for ${b.topic}/${partition} carried no base offset`,
+            );
+          }
+          produced.push({ topic: b.topic, partition: p, baseOffset: offset, count });
         }
       }
+      if (offsets !== null && offsets.offsets.length > 0) {
+        // addConsumer (AddOffsetsToTxn) reads only the consumer's groupId.
+        await tx.addConsumer({ groupId: offsets.groupId } as Consumer);
+        await this.commitOffsets(offsets.groupId, offsets.offsets);
+      }
+      if (beforeCommit !== undefined) await beforeCommit(produced);
       await tx.commit();
+      return produced;
     } catch (err) {
       try {
         await tx.abort();
@@ -130,35 +183,77 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
         // next commitTransaction can begin one; the broker aborts it on its timeout.
         await tx.cancel().catch(() => undefined);
       }
-      throw this.failure(err, 'transaction failed and was aborted');
+      throw toArchiveError(err, `transaction of ${this.transactionalId}`);
     }
   }
 
-  private failure(err: unknown, what: string): ArchiveError {
-    if (isFenced(err)) {
-      this.fenced = new ArchiveError(
-        ErrorCodes.KAFKA_PRODUCER_FENCED,
-        `${what}: another producer took over transactional id ${this.transactionalId} (${describeKafkaError(err)})`,
-        { cause: err },
-      );
-      return this.fenced;
+  /** TxnOffsetCommit with offset metadata, retried while the group coordinator settles. */
+  private async commitOffsets(groupId: string, offsets: TopicPartitionOffsetMeta[]): Promise<void> {
+    const byTopic = new Map<string, TxnOffsetCommitTopics[number]['partitions']>();
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? [];
+      list.push({
+        partitionIndex: o.partition,
+        committedOffset: o.offset,
+        committedLeaderEpoch: -1,
+        committedMetadata: o.metadata ?? null,
+      });
+      byTopic.set(o.topic, list);
     }
-    return toArchiveError(err, what, ErrorCodes.KAFKA_COMMIT_FAILED);
+    const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+    const producerId = this.producer.producerId;
+    const producerEpoch = this.producer.producerEpoch;
+    if (producerId === undefined || producerEpoch === undefined) {
+      throw new ArchiveError(ErrorCodes.INTERNAL, 'the transactional producer has no producer id');
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [coordinator] = await this.admin.findCoordinator({
+          keyType: FindCoordinatorKeyTypes.GROUP,
+          keys: [groupId],
+        });
+        if (coordinator === undefined) throw new Error(`no coordinator for group ${groupId}`);
+        const getConnection = (this.producer as unknown as Record<symbol, ConnectionGetter>)[
+          kGetConnection
+        ] as ConnectionGetter;
+        const getApi = (this.producer as unknown as Record<symbol, ApiGetter>)[
+          kGetApi
+        ] as ApiGetter;
+        const connection = await new Promise<Connection>((resolve, reject) =>
+          getConnection.call(this.producer, coordinator, (e, c) => (e ? reject(e) : resolve(c))),
+        );
+        const api = await new Promise<TxnOffsetCommitApi>((resolve, reject) =>
+          getApi.call(this.producer, 'TxnOffsetCommit', (e, a) => (e ? reject(e) : resolve(a))),
+        );
+        await new Promise<void>((resolve, reject) =>
+          api(
+            connection,
+            this.transactionalId,
+            groupId,
+            producerId,
+            producerEpoch,
+            -1,
+            '',
+            null,
+            topics,
+            (e) => (e ? reject(e) : resolve()),
+          ),
+        );
+        return;
+      } catch (err) {
+        const again =
+          !isFenced(err) &&
+          attempt < 20 &&
+          (COORDINATOR_ERRORS.some((id) => hasApiError(err, id)) ||
+            (isRetriable(err) && attempt < 3));
+        if (!again) throw err;
+        await new Promise((r) => setTimeout(r, 100 * Math.min(attempt + 1, 10)));
+      }
+    }
   }
 
   async disconnect(): Promise<void> {
     await this.producer.close().catch(() => undefined);
     await this.admin.close().catch(() => undefined);
   }
-}
-
-/** What Transaction#addOffset reads of a consumed message: it commits `offset + 1`. */
-function offsetMessage(groupId: string, coordinatorId: number, o: TopicPartitionOffset): Message {
-  const message = {
-    topic: o.topic,
-    partition: o.partition,
-    offset: o.offset - 1n,
-    metadata: { consumer: { groupId, generationId: -1, memberId: '', coordinatorId } },
-  };
-  return message as unknown as Message;
 }

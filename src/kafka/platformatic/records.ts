@@ -154,66 +154,6 @@ export function toOutgoing(topic: string, r: ProduceRecord): OutgoingMessage {
   };
 }
 
-/** Bytes of a record's payload (key + value + headers), for splitting sends into batches. */
-export function payloadSize(r: ProduceRecord): number {
-  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 16;
-  for (const h of r.headers ?? []) n += Buffer.byteLength(h.key) + (h.value?.length ?? 0) + 4;
-  return n;
-}
-
-/**
- * Records per produce request are cut at about this many payload bytes, so a large send does
- * not exceed the broker's message.max.bytes (1 MiB by default) per partition batch; a single
- * larger record still goes alone.
- */
-export const MAX_SEND_BYTES = 768 * 1024;
-
-/**
- * Widest timestamp span within one produce request. @platformatic/dynamic-buffer 0.3.1 (the
- * client's buffer) zigzag-encodes 64-bit varints with `(v << 1n) ^ (v >> 31n)` instead of
- * `>> 63n`, so a record whose timestamp differs from its batch's first by 2^31 ms (24.8 days) or
- * more is written with a wrong timestamp (a few ms off, seen here: 1600000000023 for
- * 1600000000000). Keeping every request's timestamps within 2^31 - 1 ms of each other keeps every
- * delta in the range it encodes correctly.
- */
-export const MAX_TIMESTAMP_SPAN = 2n ** 31n - 1n;
-
-/**
- * A send as produce requests: at most MAX_SEND_BYTES of payload each, and timestamps within
- * MAX_TIMESTAMP_SPAN (records without one get the send's time, as the client would give them).
- */
-export function* produceRequests(
-  topic: string,
-  records: ProduceRecord[],
-  now = BigInt(Date.now()),
-): Generator<OutgoingMessage[]> {
-  let chunk: OutgoingMessage[] = [];
-  let bytes = 0;
-  let min = 0n;
-  let max = 0n;
-  for (const r of records) {
-    const size = payloadSize(r);
-    const ts = r.timestamp ?? now;
-    const lo = ts < min ? ts : min;
-    const hi = ts > max ? ts : max;
-    if (chunk.length > 0 && (bytes + size > MAX_SEND_BYTES || hi - lo > MAX_TIMESTAMP_SPAN)) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    if (chunk.length === 0) {
-      min = ts;
-      max = ts;
-    } else {
-      min = lo;
-      max = hi;
-    }
-    chunk.push(toOutgoing(topic, { ...r, timestamp: ts }));
-    bytes += size;
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
 /**
  * Kafka's topic id (16 bytes) in Kafka's own string form, base64url without padding, from the
  * client's hyphenated hex form; undefined for the all-zero id or a name (Metadata v8 and older
