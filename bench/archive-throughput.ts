@@ -1,7 +1,10 @@
 /**
- * Archive throughput: produce M records to a fresh topic, then in the same run measure
- *   (a) baseline: a bare kafkajs consumer (eachBatch, no processing, the product's fetch sizes)
- *       reading the whole topic in a new group (bench/lib/baseline-consumer.ts, own process);
+ * Archive throughput: produce M records to a fresh topic, then in the same run measure, for each
+ * Kafka client of --client (kafkajs, platformatic; the product's `kafka.client`):
+ *   (a) baseline: the bare client reading the whole topic in a new group, no processing, the
+ *       product's fetch sizes, read_committed (own process): kafkajs eachBatch
+ *       (bench/lib/baseline-consumer.ts) or @platformatic/kafka's MessagesStream
+ *       (bench/lib/baseline-platformatic.ts);
  *   (b) the product as shipped: `node bin/kafka-archive.js run --topics T --group G` until the
  *       sealed segments on the hot tier cover every partition's high-water mark;
  *   (c) the product in-process (bench/lib/archiver-inproc.ts, own process): same Archiver, with
@@ -22,7 +25,10 @@
  *   npx tsx bench/archive-throughput.ts [--brokers 127.0.0.1:43419] [--records 500000]
  *     [--value-bytes 1024] [--partitions 8] [--compression lz4|none]
  *     [--runs baseline,cli,inproc,kcat,kafka-backup] [--kafka-backup BIN]
- *     [--kafka-backup-restore yes|no] [--segment-bytes 16MiB] [--flush-ms 3000] [--keep]
+ *     [--kafka-backup-restore yes|no] [--segment-bytes 16MiB] [--flush-ms 3000]
+ *     [--client kafkajs,platformatic] [--keep]
+ * Product runs go in the order of --runs, each for every client of --client; "vs baseline"
+ * compares a product run with the same client's bare consumer.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, readdir, stat, writeFile } from 'node:fs/promises';
@@ -51,6 +57,7 @@ const flags = parseFlags(process.argv.slice(2), {
   runs: 'baseline,cli,inproc,kcat,kafka-backup',
   'kafka-backup': process.env.KAFKA_BACKUP_BIN ?? '',
   'kafka-backup-restore': 'yes',
+  client: 'kafkajs',
   'segment-bytes': String(16 * MiB),
   'flush-ms': '3000',
   'timeout-s': '1200',
@@ -66,6 +73,11 @@ const partitions = intFlag(flags, 'partitions');
 const compression = String(flags.compression);
 if (compression !== 'lz4' && compression !== 'none') throw new Error('--compression lz4|none');
 const runs = String(flags.runs).split(',');
+type Client = 'kafkajs' | 'platformatic';
+const clients = String(flags.client).split(',') as Client[];
+for (const c of clients) {
+  if (c !== 'kafkajs' && c !== 'platformatic') throw new Error('--client kafkajs,platformatic');
+}
 const segmentBytes = intFlag(flags, 'segment-bytes');
 const flushMs = intFlag(flags, 'flush-ms');
 const timeoutMs = intFlag(flags, 'timeout-s') * 1000;
@@ -168,6 +180,7 @@ function brokerPid(): number | null {
 
 interface RunResult {
   name: string;
+  client?: Client;
   totalMs: number;
   firstFetchMs: number;
   fromFirstFetchMs: number;
@@ -210,9 +223,11 @@ function runChild(script: string, args: string[], env: NodeJS.ProcessEnv): Promi
   });
 }
 
-function archiverEnv(hotDir: string, group: string): NodeJS.ProcessEnv {
+function archiverEnv(hotDir: string, group: string, client: Client): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    // Only when not the default, so product checkouts without the key (--product-root) still run.
+    ...(client !== 'kafkajs' ? { KAFKA_ARCHIVE_KAFKA__CLIENT: client } : {}),
     KAFKA_ARCHIVE_KAFKA__BROKERS: brokers.join(','),
     KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: hotDir,
     KAFKA_ARCHIVE_ARCHIVER__GROUP_ID: group,
@@ -290,16 +305,21 @@ async function dirBytes(dir: string): Promise<{ files: number; bytes: number }> 
   return { files, bytes };
 }
 
-async function runBaseline(hwm: Map<number, number>): Promise<RunResult> {
+async function runBaseline(hwm: Map<number, number>, client: Client): Promise<RunResult> {
   const line = await runChild(
-    join(ROOT, 'bench/lib/baseline-consumer.ts'),
+    join(
+      ROOT,
+      client === 'kafkajs'
+        ? 'bench/lib/baseline-consumer.ts'
+        : 'bench/lib/baseline-platformatic.ts',
+    ),
     [
       '--brokers',
       brokers.join(','),
       '--topic',
       topic,
       '--group',
-      `bench-baseline-${tag}`,
+      `bench-baseline-${client}-${tag}`,
       '--hwm',
       encodeHwm(hwm),
     ],
@@ -307,7 +327,14 @@ async function runBaseline(hwm: Map<number, number>): Promise<RunResult> {
   );
   const r = JSON.parse(line) as RunResult & { records: number };
   if (r.records !== M) throw new Error(`baseline consumed ${r.records} records, expected ${M}`);
-  return { ...r, name: 'baseline: bare kafkajs eachBatch' };
+  return {
+    ...r,
+    client,
+    name:
+      client === 'kafkajs'
+        ? 'baseline: bare kafkajs eachBatch'
+        : 'baseline: bare @platformatic/kafka MessagesStream',
+  };
 }
 
 function ensureBuilt(root: string): void {
@@ -338,7 +365,11 @@ function ensureBuilt(root: string): void {
   }
 }
 
-async function runCli(hwm: Map<number, number>, hotDir: string): Promise<RunResult> {
+async function runCli(
+  hwm: Map<number, number>,
+  hotDir: string,
+  client: Client,
+): Promise<RunResult> {
   ensureBuilt(productRoot);
   const t0 = performance.now();
   const wall0 = Date.now();
@@ -352,11 +383,11 @@ async function runCli(hwm: Map<number, number>, hotDir: string): Promise<RunResu
       '--topics',
       topic,
       '--group',
-      `bench-cli-${tag}`,
+      `bench-cli-${client}-${tag}`,
     ],
     {
       cwd: dirname(hotDir),
-      env: archiverEnv(hotDir, `bench-cli-${tag}`),
+      env: archiverEnv(hotDir, `bench-cli-${client}-${tag}`, client),
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -415,7 +446,8 @@ async function runCli(hwm: Map<number, number>, hotDir: string): Promise<RunResu
   if (errors.length > 0) console.log(`kafka-archive run logged errors:\n${errors.join('\n')}`);
   const firstFetchMs = firstResumeWall > 0 ? firstResumeWall - wall0 : NaN;
   return {
-    name: 'product: kafka-archive run (CLI)',
+    client,
+    name: `product: kafka-archive run (CLI, ${client})`,
     totalMs: tEnd - t0,
     firstFetchMs,
     fromFirstFetchMs: tEnd - t0 - firstFetchMs,
@@ -428,14 +460,18 @@ async function runCli(hwm: Map<number, number>, hotDir: string): Promise<RunResu
   };
 }
 
-async function runInproc(hwm: Map<number, number>, hotDir: string): Promise<RunResult> {
+async function runInproc(
+  hwm: Map<number, number>,
+  hotDir: string,
+  client: Client,
+): Promise<RunResult> {
   const line = await runChild(
     join(ROOT, 'bench/lib/archiver-inproc.ts'),
     ['--hwm', encodeHwm(hwm), '--product-root', productRoot],
-    archiverEnv(hotDir, `bench-inproc-${tag}`),
+    archiverEnv(hotDir, `bench-inproc-${client}-${tag}`, client),
   );
   const r = JSON.parse(line) as RunResult & { recordsArchived: number };
-  return { ...r, name: 'product: Archiver in-process' };
+  return { ...r, client, name: `product: Archiver in-process (${client})` };
 }
 
 async function runKcat(): Promise<RunResult> {
@@ -676,16 +712,16 @@ console.log(
 
 const results: RunResult[] = [];
 try {
-  for (const run of runs) {
-    console.log(`running ${run}... (${loadNote()})`);
+  for (const [run, client] of runs.flatMap((r) => clients.map((c) => [r, c] as const))) {
+    console.log(`running ${run} (${client})... (${loadNote()})`);
     const cpuBefore = await machineCpu();
     const bpid = brokerPid();
     const brokerBefore = bpid === null ? null : await procStats(bpid);
-    if (run === 'baseline') results.push(await runBaseline(hwm));
+    if (run === 'baseline') results.push(await runBaseline(hwm, client));
     else if (run === 'cli' || run === 'inproc') {
       const hot = join(work, run, 'hot');
       await mkdir(join(work, run), { recursive: true });
-      const r = run === 'cli' ? await runCli(hwm, hot) : await runInproc(hwm, hot);
+      const r = run === 'cli' ? await runCli(hwm, hot, client) : await runInproc(hwm, hot, client);
       r.verified = await verifyArchive(hot, hwm);
       if (r.segmentBytes === undefined || run === 'inproc') {
         const d = await dirBytes(hot);
@@ -738,8 +774,10 @@ try {
   await rm(work, { recursive: true, force: true });
 }
 
-const base = results.find((r) => r.name.startsWith('baseline'));
+const baselineOf = (r: RunResult) =>
+  results.find((b) => b.name.startsWith('baseline') && b.client === r.client);
 const rows = results.map((r) => {
+  const base = baselineOf(r);
   const s = r.fromFirstFetchMs / 1000;
   const baseRate = base ? M / (base.fromFirstFetchMs / 1000) : NaN;
   const baseTotalRate = base ? M / (base.totalMs / 1000) : NaN;
@@ -796,9 +834,9 @@ for (const r of results.filter((x) => x.name.startsWith('product') && x.segments
       `; first fetch after ${fmt(r.firstFetchMs / 1000, 1)} s; archive check: ${r.verified}`,
   );
 }
-if (base) {
+for (const base of results.filter((r) => r.name.startsWith('baseline'))) {
   console.log(
-    `- baseline: first fetch after ${fmt(base.firstFetchMs / 1000, 1)} s; event loop max block ${fmt(base.loop?.maxBlockMs ?? 0, 0)} ms`,
+    `- ${base.name}: first fetch after ${fmt(base.firstFetchMs / 1000, 1)} s; event loop max block ${fmt(base.loop?.maxBlockMs ?? 0, 0)} ms`,
   );
 }
 const kb = results.find((r) => r.name.startsWith('peer: kafka-backup'));

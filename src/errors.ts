@@ -60,6 +60,10 @@ export const ERROR_TABLE = {
     exit: 1,
   },
   KAFKA_REQUEST_FAILED: { kind: 'unavailable', summary: 'the broker refused a request' },
+  KAFKA_PRODUCER_FENCED: {
+    kind: 'unavailable',
+    summary: 'a newer producer with the same transactional id took over (this one stops)',
+  },
   RESTORE_NO_DATA: {
     kind: 'not_found',
     summary: 'nothing archived in the restore range; the message lists what the archive holds',

@@ -5,6 +5,7 @@ export type {
   Config,
   ArchiverConfig,
   KafkaConfig,
+  KafkaClientKind,
   RotationPolicy,
   Compression,
   StorageConfig,

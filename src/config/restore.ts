@@ -11,6 +11,10 @@ export function restoreStateDir(config: Config): string {
  * (`kafka.*`); `brokers` (e.g. `--target-brokers`) replaces its broker list.
  */
 export function restoreTargetKafka(config: Config, brokers?: string[]): KafkaConfig {
-  const base: KafkaConfig = config.restore.target ?? config.kafka;
+  // The target cluster is spoken to with the same client library as the source (kafka.client).
+  const base: KafkaConfig =
+    config.restore.target !== undefined
+      ? { ...config.restore.target, client: config.kafka.client }
+      : config.kafka;
   return brokers !== undefined && brokers.length > 0 ? { ...base, brokers } : base;
 }

@@ -126,6 +126,10 @@ const kafkaFields = {
 
 const kafkaSchema = z
   .strictObject({
+    /** The Kafka client library behind src/kafka's interface. */
+    client: z
+      .enum(['kafkajs', 'platformatic'], { error: 'expected one of: kafkajs, platformatic' })
+      .default('kafkajs'),
     brokers: brokerList.default(['127.0.0.1:9092']),
     ...kafkaFields,
   })
@@ -436,6 +440,7 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ArchiverConfig = Config['archiver'];
 export type KafkaConfig = Config['kafka'];
+export type KafkaClientKind = KafkaConfig['client'];
 export type RotationPolicy = z.infer<typeof rotationSchema>;
 export type Compression = z.infer<typeof compressionSchema>;
 export type StorageConfig = Config['storage'];

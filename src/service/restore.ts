@@ -11,7 +11,7 @@ import {
   type KafkaConfig,
 } from '../config/index.js';
 import { ArchiveError, ErrorCodes } from '../errors.js';
-import { createKafkajsClient, type KafkaClient } from '../kafka/index.js';
+import { createKafkaClient, type KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import {
   JobStore,
@@ -27,7 +27,7 @@ import {
   type VerifyReport,
 } from '../restore/index.js';
 import { createObjectStore, type ObjectStore } from '../storage/index.js';
-import { tieredBuffer } from '../archive/index.js';
+import { tieredBuffer, topicMetaKey } from '../archive/index.js';
 
 export interface RestoreOverrides {
   /** `--target-brokers`: replaces the target cluster's broker list. */
@@ -71,14 +71,14 @@ export async function createRestore(
   const catalog = await openCatalogForRead(config.catalog.dir, config.archiver.hotDir, rlog);
   const target =
     overrides.kafkaClient?.(targetConfig, rlog) ??
-    createKafkajsClient(targetConfig, rlog, { retries: TARGET_RETRIES });
+    createKafkaClient(targetConfig, rlog, { retries: TARGET_RETRIES });
   const access: ArchiveAccess = {
     catalog,
     open: (e) => tieredBuffer(config.archiver.hotDir, store, e),
     async topicSnapshot(topic): Promise<TopicSnapshot | null> {
       let body: Buffer;
       try {
-        body = await store.get(`topic=${topic}/_topic.json`);
+        body = await store.get(topicMetaKey(topic));
       } catch (err) {
         if (err instanceof ArchiveError && err.code === ErrorCodes.OBJECT_NOT_FOUND) return null;
         throw err;

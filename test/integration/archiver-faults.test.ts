@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
-  createKafkajsClient,
   createLogger,
   loadConfig,
   LocalSegmentIndex,
@@ -16,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { archivedFromHot, readWithDuckDB, waitFor } from '../helpers/archive.js';
 import { spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
+import { clientEnv, newTestClient, testClient } from '../helpers/kafka-client.js';
 
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: 'silent' });
@@ -31,7 +31,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo));
 
 function newClient(): KafkaClient {
-  return createKafkajsClient({ ...loadConfig({ env: {} }).kafka, brokers: kafkaInfo.brokers }, log);
+  return newTestClient({ ...loadConfig({ env: {} }).kafka, brokers: kafkaInfo.brokers }, log);
 }
 
 /** Produces numbered records (key = id, value derived from id) until stopped. */
@@ -77,6 +77,7 @@ class BackgroundProducer {
 
 function archiverEnv(topic: string, hotDir: string): Record<string, string> {
   return {
+    ...clientEnv, // the archiver processes run on the client under test
     KAFKA_ARCHIVE_KAFKA__BROKERS: kafkaInfo.brokers.join(','),
     KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: hotDir,
     // Inside the hot dir (which only lists topic=... entries), removed with it.
@@ -136,7 +137,7 @@ async function expectExactlyOnce(
   return { rows: rows.length, overlapping: rows.length - byOffset.size };
 }
 
-describe(`archiver faults on Kafka ${kafkaInfo.version}`, () => {
+describe(`archiver faults on Kafka ${kafkaInfo.version} (${testClient})`, () => {
   it('kill -9 at random moments while producing: every record archived exactly once', async () => {
     const topic = `kill9-${Math.random().toString(36).slice(2, 8)}`;
     const hotDir = mkdtempSync(join(tmpdir(), 'ka-kill9-'));

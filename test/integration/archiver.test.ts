@@ -6,7 +6,6 @@ import {
   Archiver,
   LocalSegmentIndex,
   SegmentWriter,
-  createKafkajsClient,
   createLogger,
   loadConfig,
   type Admin,
@@ -22,6 +21,7 @@ import {
   waitFor,
   type ReadRecord,
 } from '../helpers/archive.js';
+import { clientEnv, newTestClient, testClient } from '../helpers/kafka-client.js';
 
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent' });
@@ -31,10 +31,7 @@ let client: KafkaClient;
 let admin: Admin;
 
 beforeAll(async () => {
-  client = createKafkajsClient(
-    { ...loadConfig({ env: {} }).kafka, brokers: kafkaInfo.brokers },
-    log,
-  );
+  client = newTestClient({ ...loadConfig({ env: {} }).kafka, brokers: kafkaInfo.brokers }, log);
   admin = await client.admin();
 });
 afterAll(async () => {
@@ -54,6 +51,7 @@ async function startArchiver(
   const hotDir = mkdtempSync(join(tmpdir(), 'ka-hot-'));
   const config = loadConfig({
     env: {
+      ...clientEnv,
       KAFKA_ARCHIVE_KAFKA__BROKERS: kafkaInfo.brokers.join(','),
       KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: hotDir,
       KAFKA_ARCHIVE_ARCHIVER__GROUP_ID: `g-${rand()}`,
@@ -65,7 +63,7 @@ async function startArchiver(
   });
   const writer = new SegmentWriter();
   const archiver = new Archiver({
-    kafka: createKafkajsClient(config.kafka, log),
+    kafka: newTestClient(config.kafka, log),
     config: config.archiver,
     writer,
     index: new LocalSegmentIndex(hotDir),
@@ -108,7 +106,7 @@ function expectSameRecord(
   if (want.timestamp !== undefined) expect(got.timestamp).toBe(want.timestamp);
 }
 
-describe(`archiver on Kafka ${kafkaInfo.version}`, () => {
+describe(`archiver on Kafka ${kafkaInfo.version} (${testClient})`, () => {
   it('archives every record exactly once, byte for byte (DuckDB and pyarrow agree)', async () => {
     const topic = `fidelity-${rand()}`;
     await admin.createTopics([

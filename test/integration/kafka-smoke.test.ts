@@ -1,6 +1,12 @@
-// Smoke test of the real Kafka broker from the test bed through kafkajs 2.2.4: the project's
-// adapter (src/kafka, createKafkajsClient) and, where the adapter has no equivalent, raw kafkajs
-// loaded with the ordered-header patch (loadKafkajs). Runs unchanged on Kafka 3.9.1 and 4.1.1.
+// Smoke test of the real Kafka broker from the test bed through the project's adapter (src/kafka)
+// over the client KAFKA_CLIENT selects (test/helpers/kafka-client.ts: kafkajs 2.2.4 by default,
+// or @platformatic/kafka) and, where the adapter has no equivalent, raw kafkajs loaded with the
+// ordered-header patch (loadKafkajs) as an independent producer/consumer. Runs unchanged on Kafka
+// 3.9.1 and 4.1.1, with either client.
+//
+// With KAFKA_CLIENT=platformatic the adapter rows below go through @platformatic/kafka instead
+// (src/kafka/platformatic: Consumer joinGroup/fetch/commit/listCommittedOffsets, Producer,
+// Admin); the assertions are the same, except that topic IDs are then expected to be present.
 //
 // kafkajs APIs this file verifies against the broker:
 //  - new Kafka({ clientId, brokers, connectionTimeout, requestTimeout, retry, logLevel, logCreator })
@@ -30,16 +36,15 @@
 //  - Transactions (raw): producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 }),
 //    transaction(), Transaction.send, Transaction.commit, Transaction.abort
 //
-// Not verifiable: topic IDs. kafkajs 2.2.4 speaks Metadata up to v6 (topic IDs arrived in v10)
-// and has no API that returns them, so the adapter's describeTopic leaves topicId undefined;
-// the admin test asserts that explicitly so a change is noticed.
+// Topic IDs: kafkajs 2.2.4 speaks Metadata up to v6 (topic IDs arrived in v10) and has no API
+// that returns them, so its adapter's describeTopic leaves topicId undefined; the admin test
+// asserts that explicitly so a change is noticed. @platformatic/kafka reads them (Metadata v10+).
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type * as KafkaJS from 'kafkajs';
 import {
   ArchiveError,
   ErrorCodes,
-  createKafkajsClient,
   createLogger,
   loadConfig,
   type Admin,
@@ -53,6 +58,7 @@ import {
 } from '../../src/index.js';
 import { loadKafkajs } from '../../src/kafka/kafkajs/ordered-headers.js';
 import { waitFor } from '../helpers/archive.js';
+import { newTestClient, testClient } from '../helpers/kafka-client.js';
 
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent' });
@@ -140,12 +146,9 @@ function expectSameRecord(got: KafkaRecord, want: ProduceRecord, offset: bigint)
 
 beforeAll(async () => {
   console.log(
-    `[kafka smoke] Kafka ${kafkaInfo.version} at ${kafkaInfo.brokers.join(',')}, kafkajs ${kafkajsVersion}`,
+    `[kafka smoke] Kafka ${kafkaInfo.version} at ${kafkaInfo.brokers.join(',')}, adapter client ${testClient}, raw kafkajs ${kafkajsVersion}`,
   );
-  client = createKafkajsClient(
-    { ...loadConfig({ env: {} }).kafka, brokers: kafkaInfo.brokers },
-    log,
-  );
+  client = newTestClient({ ...loadConfig({ env: {} }).kafka, brokers: kafkaInfo.brokers }, log);
   admin = await client.admin();
   kafka = new kafkajs.Kafka({
     clientId: 'kafka-smoke',
@@ -164,7 +167,7 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-describe(`Kafka smoke on Kafka ${kafkaInfo.version} through kafkajs`, () => {
+describe(`Kafka smoke on Kafka ${kafkaInfo.version} through ${testClient}`, () => {
   it('produces and consumes every kind of record byte for byte (adapter producer and GroupConsumer)', async () => {
     const topic = await createTopic('records', 1, {
       'max.message.bytes': String(2 * 1024 * 1024),
@@ -293,8 +296,10 @@ describe(`Kafka smoke on Kafka ${kafkaInfo.version} through kafkajs`, () => {
     expect(info.name).toBe(name);
     expect(info.partitions).toBe(3);
     expect(info.configs).toEqual(expect.objectContaining(configs));
-    // kafkajs 2.2.4 cannot return topic IDs (see the header comment).
-    expect(info.topicId).toBeUndefined();
+    // kafkajs 2.2.4 cannot return topic IDs (see the header comment); @platformatic/kafka can, in
+    // Kafka's own form (base64url of 16 bytes).
+    if (testClient === 'kafkajs') expect(info.topicId).toBeUndefined();
+    else expect(info.topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
 
     expect(await admin.listTopics()).toContain(name);
     expect(await admin.partitionCounts([name, missing])).toEqual(new Map([[name, 3]]));

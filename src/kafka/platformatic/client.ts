@@ -1,0 +1,99 @@
+import {
+  Admin as PltAdmin,
+  ProduceAcks,
+  Producer as PltProducer,
+  compatibilityPartitioner,
+} from '@platformatic/kafka';
+import type { KafkaConfig } from '../../config/index.js';
+import { ErrorCodes } from '../../errors.js';
+import type { Logger } from '../../log/index.js';
+import type { KafkaClient } from '../types.js';
+import { PlatformaticAdmin } from './admin.js';
+import { PlatformaticConsumer } from './consumer.js';
+import { toArchiveError } from './errors.js';
+import { clientSettings, forwardClientEvents } from './options.js';
+import { PlatformaticProducer, PlatformaticTransactionalProducer } from './producer.js';
+import { readCommittedRanges } from './read-committed.js';
+import { installVarInt64Fix } from './varint-fix.js';
+
+/**
+ * The KafkaClient over @platformatic/kafka (pure TypeScript; Kafka 3.5-4.2; zstd; topic ids).
+ * Same semantics as the kafkajs client (src/kafka/kafkajs): read_committed group consumption
+ * with ordered duplicate headers, null vs empty keys, values and header values, timestamp types,
+ * batch ranges that cover skipped control and aborted records, bounded fetches; idempotent
+ * producers with acks=all; Java-compatible key partitioning.
+ */
+export function createPlatformaticClient(config: KafkaConfig, log: Logger): KafkaClient {
+  installVarInt64Fix();
+  const settings = clientSettings(config);
+  const klog = log.child({ component: 'kafka' });
+  const where = config.brokers.join(',');
+  /** A producer is lazy: one metadata request checks that the brokers answer. */
+  async function connected<T extends PltProducer | PltAdmin>(client: T): Promise<T> {
+    forwardClientEvents(client, klog);
+    try {
+      await client.metadata({ topics: [] });
+      return client;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw toArchiveError(
+        err,
+        `cannot connect to Kafka at ${where}`,
+        ErrorCodes.KAFKA_UNAVAILABLE,
+      );
+    }
+  }
+  return {
+    async admin() {
+      return new PlatformaticAdmin(await connected(new PltAdmin({ ...settings })));
+    },
+    consumer({ groupId, sessionTimeoutMs }) {
+      return new PlatformaticConsumer(settings, groupId, klog, sessionTimeoutMs);
+    },
+    async producer(options = {}) {
+      const idempotent = options.idempotent ?? true;
+      const p = new PltProducer({
+        ...settings,
+        idempotent,
+        acks: ProduceAcks.ALL,
+        partitioner: compatibilityPartitioner,
+        autocreateTopics: false,
+        ...(options.transactionalId !== undefined
+          ? { transactionalId: options.transactionalId }
+          : {}),
+      });
+      return new PlatformaticProducer(await connected(p));
+    },
+    async transactionalProducer({ transactionalId, compression, transactionTimeoutMs }) {
+      const p = new PltProducer({
+        ...settings,
+        // The client sends this as InitProducerId's transaction timeout (and as the produce
+        // requests' timeout).
+        timeout: transactionTimeoutMs ?? 60_000,
+        idempotent: true,
+        acks: ProduceAcks.ALL,
+        transactionalId,
+        // InitProducerId sends these as the "current" producer id and epoch; the client's default
+        // (0, 0) makes the broker answer PRODUCER_FENCED whenever the transactional id already has
+        // state, i.e. for every producer after the first one (a restart after kill -9). -1/-1 is
+        // Kafka's "new producer".
+        producerId: -1n,
+        producerEpoch: -1,
+        compression,
+        partitioner: compatibilityPartitioner,
+        autocreateTopics: false,
+      });
+      const admin = new PltAdmin({ ...settings });
+      const tp = new PlatformaticTransactionalProducer(
+        await connected(p),
+        await connected(admin),
+        transactionalId,
+      );
+      await tp.init();
+      return tp;
+    },
+    readCommitted(ranges, onRecords) {
+      return readCommittedRanges(settings, ranges, onRecords, klog);
+    },
+  };
+}
