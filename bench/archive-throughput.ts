@@ -815,7 +815,7 @@ if (kafkaBackupRestore !== null) {
 }
 
 // kafka-archive run (CLI) against the references, whole runs (process start to done) on both
-// sides; for the bare consumer also from the first fetch.
+// sides (the table above also has the from-first-fetch ratio against the bare consumer).
 const cli = results.find((r) => r.name.startsWith('product: kafka-archive run'));
 if (cli) {
   const cliRate = payloadMB / (cli.totalMs / 1000);
