@@ -219,6 +219,11 @@ function archiverEnv(hotDir: string, group: string): NodeJS.ProcessEnv {
     KAFKA_ARCHIVE_ARCHIVER__TOPICS: topic,
     KAFKA_ARCHIVE_ARCHIVER__ROTATION__MAX_BYTES: String(segmentBytes),
     KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS: String(flushMs),
+    // Archiving only: the benchmark's records carry old timestamps, so with the default tiering
+    // (every 60 s, segments older than 1 h by record time, hot copy evicted) a run longer than a
+    // minute would move early segments to ./kafka-archive-data/cold and the hot-directory check
+    // would miss them (bench/tiering.ts measures tiering).
+    KAFKA_ARCHIVE_TIERING__ENABLED: 'false',
     KAFKA_ARCHIVE_LOG__LEVEL: 'info',
     KAFKA_ARCHIVE_LOG__PRETTY: 'false',
   };
