@@ -40,6 +40,8 @@ const decimal = {
 const time = {
   type: 'string',
   description: 'an ISO-8601 time (2026-11-01T03:00:00Z) or milliseconds since the epoch',
+  pattern:
+    '^(-?[0-9]{1,15}|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,3})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)$',
   examples: ['2026-11-01T03:00:00Z', '1761966000000'],
 };
 const q = (
@@ -397,7 +399,11 @@ export function openApiDocument(): Record<string, unknown> {
               'olderThan',
               'segments whose newest record is older than this, e.g. 0, 30m, 7d (default tiering.minAgeMs)',
               false,
-              { type: 'string', examples: ['0', '30m'] },
+              {
+                type: 'string',
+                pattern: '^[0-9]{1,12}(\\.[0-9]{1,3})?(ms|s|m|h|d)?$',
+                examples: ['0', '30m'],
+              },
             ),
           ],
           responses: {
