@@ -196,7 +196,8 @@ const archiverSchema = z
     groupId: z.string().min(1).default('kafka-archive'),
     topics: stringList('topic names').default([]),
     topicPatterns: stringList('regular expressions').pipe(z.array(regexString)).default([]),
-    hotDir: z.string().min(1).default('./kafka-archive-data/hot'),
+    /** Default `<dataDir>/hot`. */
+    hotDir: z.string().min(1).optional(),
     compression: compressionSchema.default('zstd'),
     rowGroupBytes: bytes().default(4 * 2 ** 20),
     rotation: rotationSchema,
@@ -234,7 +235,8 @@ const storageSchema = z
     type: z.enum(['local', 's3'], { error: 'expected one of: local, s3' }).default('local'),
     local: z
       .strictObject({
-        dir: z.string().min(1).default('./kafka-archive-data/cold'),
+        /** Default `<dataDir>/cold`. */
+        dir: z.string().min(1).optional(),
       })
       .prefault({}),
     s3: z
@@ -298,7 +300,8 @@ const storageSchema = z
 
 const catalogSchema = z
   .strictObject({
-    dir: z.string().min(1).default('./kafka-archive-data/catalog'),
+    /** Default `<dataDir>/catalog`. */
+    dir: z.string().min(1).optional(),
   })
   .prefault({});
 
@@ -384,7 +387,8 @@ const diskSchema = z
         budget: budget().default({ percent: 100 }),
       })
       .prefault({}),
-    historyDir: z.string().min(1).default('./kafka-archive-data/disk-history'),
+    /** Default `<dataDir>/disk-history`. */
+    historyDir: z.string().min(1).optional(),
     historyMaxAgeMs: duration().default(30 * 86_400_000),
     reportSchedule: z
       .string()
@@ -505,18 +509,37 @@ const serverSchema = z
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
-  log: logSchema,
-  kafka: kafkaSchema,
-  archiver: archiverSchema,
-  catalog: catalogSchema,
-  storage: storageSchema,
-  tiering: tieringSchema,
-  disk: diskSchema,
-  restore: restoreSchema,
-  /** The HTTP server of `run`: health, readiness, Prometheus metrics and the read API. */
-  server: serverSchema,
-});
+/** The one data root: every directory the service writes defaults to a place under it. */
+export const DEFAULT_DATA_DIR = './kafka-archive-data';
+
+const under = (root: string, name: string) => `${root.replace(/\/+$/, '') || '/'}/${name}`;
+
+export const configSchema = z
+  .strictObject({
+    /** Where the service writes: the hot tier, catalog, local cold tier and disk history. */
+    dataDir: z.string().min(1, { error: 'expected a directory path' }).default(DEFAULT_DATA_DIR),
+    log: logSchema,
+    kafka: kafkaSchema,
+    archiver: archiverSchema,
+    catalog: catalogSchema,
+    storage: storageSchema,
+    tiering: tieringSchema,
+    disk: diskSchema,
+    restore: restoreSchema,
+    /** The HTTP server of `run`: health, readiness, Prometheus metrics and the read API. */
+    server: serverSchema,
+  })
+  // Directories left unset go under dataDir; an explicit key still wins.
+  .transform((c) => ({
+    ...c,
+    archiver: { ...c.archiver, hotDir: c.archiver.hotDir ?? under(c.dataDir, 'hot') },
+    catalog: { ...c.catalog, dir: c.catalog.dir ?? under(c.dataDir, 'catalog') },
+    storage: {
+      ...c.storage,
+      local: { ...c.storage.local, dir: c.storage.local.dir ?? under(c.dataDir, 'cold') },
+    },
+    disk: { ...c.disk, historyDir: c.disk.historyDir ?? under(c.dataDir, 'disk-history') },
+  }));
 
 export type Config = z.infer<typeof configSchema>;
 export type ArchiverConfig = Config['archiver'];

@@ -16,6 +16,8 @@ export interface ArchiverProcess {
 
 export interface SpawnOptions {
   cwd?: string;
+  /** A command the node process runs under, e.g. ['setpriv', '--reuid=65534', ...]. */
+  wrap?: string[];
 }
 
 /** Runs `kafka-archive <args>` (built CLI) as a child process with the given environment. */
@@ -51,7 +53,8 @@ function watch(
   env: Record<string, string>,
   options: SpawnOptions,
 ): ArchiverProcess {
-  const child = spawn(process.execPath, argv, {
+  const [cmd, ...pre] = [...(options.wrap ?? []), process.execPath];
+  const child = spawn(cmd as string, [...pre, ...argv], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
