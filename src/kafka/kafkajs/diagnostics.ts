@@ -69,6 +69,7 @@ export function throttledLogCreator(
 
 function codeOfMessage(message: string): string {
   if (/SASL|authenticat/i.test(message)) return ErrorCodes.KAFKA_AUTHENTICATION_FAILED;
+  if (/certificate|self.signed|\bTLS\b|\bSSL\b/i.test(message)) return ErrorCodes.KAFKA_TLS_FAILED;
   return ErrorCodes.KAFKA_UNAVAILABLE;
 }
 
