@@ -156,6 +156,11 @@ export const ERROR_TABLE = {
     kind: 'auth',
     summary: 'the object store refused the credentials or permissions',
   },
+  STORAGE_TLS_FAILED: {
+    kind: 'auth',
+    summary:
+      "the object store's TLS certificate is not trusted (storage.s3.caFile) or does not match its host name",
+  },
   STORAGE_BUCKET_MISSING: { kind: 'config', summary: 'the configured bucket does not exist' },
   STORAGE_UNAVAILABLE: { kind: 'unavailable', summary: 'the object store cannot be reached' },
   TIER_CONFLICT: {

@@ -247,6 +247,8 @@ const storageSchema = z
             error: 'expected an http(s) URL, e.g. https://s3.eu-west-1.amazonaws.com',
           })
           .optional(),
+        /** PEM CA bundle for an https endpoint signed by a private CA (default: system CAs). */
+        caFile: z.string().min(1).optional(),
         region: z.string().min(1).default('us-east-1'),
         bucket: z.string().min(1, { error: 'expected a bucket name' }).optional(),
         prefix: s3Prefix.default(''),
