@@ -3,7 +3,7 @@
 #   docker build -t kafka-archive .
 #   docker run --rm -e KAFKA_ARCHIVE_KAFKA__BROKERS=broker:9092 \
 #     -e KAFKA_ARCHIVE_ARCHIVER__TOPIC_PATTERNS='orders\..*' \
-#     -v kafka-archive-hot:/var/lib/kafka-archive kafka-archive
+#     -v kafka-archive-data:/var/lib/kafka-archive kafka-archive
 #
 # Configuration comes from KAFKA_ARCHIVE_* environment variables (README, "Configuration") or a
 # YAML file mounted into the container and passed with `--config <file>`.
@@ -34,16 +34,18 @@ FROM ${NODE_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="kafka-archive" \
       org.opencontainers.image.description="Long-term event archive for Apache Kafka: Parquet segments" \
       org.opencontainers.image.licenses="Apache-2.0"
+# One data root on the volume: the hot tier, catalog, local cold tier and disk history all
+# default to directories under it, so re-creating the container loses nothing.
 ENV NODE_ENV=production \
-    KAFKA_ARCHIVE_ARCHIVER__HOT_DIR=/var/lib/kafka-archive/hot
+    KAFKA_ARCHIVE_DATA_DIR=/var/lib/kafka-archive
 WORKDIR /app
 # Application files stay owned by root (read-only for the service user).
 COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY bin ./bin
-# The hot tier: created here so a new named volume inherits the node user's ownership.
-RUN mkdir -p /var/lib/kafka-archive/hot && chown -R node:node /var/lib/kafka-archive
+# The data root: created here so a new named volume inherits the node user's ownership.
+RUN mkdir -p /var/lib/kafka-archive && chown node:node /var/lib/kafka-archive
 USER node
 VOLUME ["/var/lib/kafka-archive"]
 ENTRYPOINT ["node", "/app/bin/kafka-archive.js"]

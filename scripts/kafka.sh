@@ -3,6 +3,13 @@
 #   scripts/kafka.sh fetch <version>          download jars from Maven Central (cached in .cache/)
 #   scripts/kafka.sh start <version> <dir>    format + start (reuses <dir>'s config on restart);
 #                                             prints host:port, also written to <dir>/bootstrap
+#   scripts/kafka.sh start-secure <version> <dir>
+#                                             the same broker with a SASL_SSL listener too: a CA
+#                                             and a broker certificate (openssl) in <dir>/tls,
+#                                             users for PLAIN and SCRAM-SHA-256/512 (SCRAM ones
+#                                             created at format time with --add-scram), random
+#                                             passwords in <dir>/users.env; prints
+#                                             "<plaintext host:port> <sasl_ssl host:port>"
 #   scripts/kafka.sh stop <dir>               SIGTERM, wait, then SIGKILL
 #   scripts/kafka.sh kill <dir>               kill -9 (fault tests)
 # The broker logs to <dir>/server.log; data lives in <dir>/data.
@@ -71,23 +78,68 @@ L4J
   esac
 }
 
+# Test-bed TLS material: a CA, a broker key and certificate for 127.0.0.1/localhost signed by it
+# (PKCS12 keystore for the broker), and a second CA that signed nothing (an "untrusted" CA).
+make_tls() {
+  local dir=$1 pass=$2
+  mkdir -p "$dir/tls" && cd "$dir/tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 7 \
+    -subj "/CN=kafka-archive test CA" >/dev/null 2>&1
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca-key.pem -out other-ca.pem -days 7 \
+    -subj "/CN=some other CA" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -keyout broker-key.pem -out broker.csr \
+    -subj "/CN=localhost" >/dev/null 2>&1
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > san.ext
+  openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 7 \
+    -extfile san.ext -out broker.pem >/dev/null 2>&1
+  openssl pkcs12 -export -in broker.pem -inkey broker-key.pem -certfile ca.pem -name broker \
+    -out broker.p12 -passout "pass:$pass" >/dev/null 2>&1
+  cd - >/dev/null
+}
+
 start() {
-  local v=$1 dir=$2
+  local v=$1 dir=$2 secure=${3:-}
   fetch "$v"
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
   if is_running "$dir"; then cat "$dir/bootstrap"; return 0; fi
   local cp="$CACHE/kafka/$v/libs/*"
   if [ ! -f "$dir/server.properties" ]; then
-    local port cport
+    local port cport sport="" listeners advertised protocols scram=()
     port=$(free_port); cport=$(free_port)
     while [ "$cport" = "$port" ]; do cport=$(free_port); done
+    listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
+    advertised="PLAINTEXT://127.0.0.1:$port"
+    protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    if [ -n "$secure" ]; then
+      sport=$(free_port)
+      while [ "$sport" = "$port" ] || [ "$sport" = "$cport" ]; do sport=$(free_port); done
+      listeners="$listeners,SASL_SSL://127.0.0.1:$sport"
+      advertised="$advertised,SASL_SSL://127.0.0.1:$sport"
+      protocols="$protocols,SASL_SSL:SASL_SSL"
+      local kspass plain s256 s512
+      kspass=$(openssl rand -hex 12); plain=$(openssl rand -hex 12)
+      s256=$(openssl rand -hex 12); s512=$(openssl rand -hex 12)
+      make_tls "$dir" "$kspass"
+      cat > "$dir/users.env" <<USERS
+PLAIN_USER=archiver-plain
+PLAIN_PASSWORD=$plain
+SCRAM_SHA_256_USER=archiver-256
+SCRAM_SHA_256_PASSWORD=$s256
+SCRAM_SHA_512_USER=archiver-512
+SCRAM_SHA_512_PASSWORD=$s512
+CA_FILE=$dir/tls/ca.pem
+OTHER_CA_FILE=$dir/tls/other-ca.pem
+USERS
+      scram=(--add-scram "SCRAM-SHA-256=[name=archiver-256,password=$s256]"
+             --add-scram "SCRAM-SHA-512=[name=archiver-512,password=$s512]")
+    fi
     cat > "$dir/server.properties" <<PROPS
 node.id=1
 process.roles=broker,controller
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners
+advertised.listeners=$advertised
+listener.security.protocol.map=$protocols
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 controller.quorum.voters=1@127.0.0.1:$cport
@@ -112,9 +164,24 @@ log.retention.ms=-1
 message.max.bytes=4194304
 replica.fetch.max.bytes=4194304
 PROPS
-    echo "127.0.0.1:$port" > "$dir/bootstrap"
+    if [ -n "$secure" ]; then
+      cat >> "$dir/server.properties" <<PROPS
+# SASL_SSL listener (test bed): TLS with a test CA, SASL PLAIN and SCRAM-SHA-256/512
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$dir/tls/broker.p12
+ssl.keystore.password=$kspass
+ssl.key.password=$kspass
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_archiver-plain="$plain";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+      echo "127.0.0.1:$port 127.0.0.1:$sport" > "$dir/bootstrap"
+    else
+      echo "127.0.0.1:$port" > "$dir/bootstrap"
+    fi
     java -Xmx256m -cp "$cp" kafka.tools.StorageTool format -t "$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)" \
-      -c "$dir/server.properties" --ignore-formatted > "$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "storage format failed"; }
+      -c "$dir/server.properties" --ignore-formatted "${scram[@]}" > "$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "storage format failed"; }
   fi
   local opts
   opts=$(java_opts "$v" "$dir")
@@ -122,7 +189,7 @@ PROPS
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true $opts \
     -cp "$cp" kafka.Kafka "$dir/server.properties" >> "$dir/server.log" 2>&1 &
   echo $! > "$dir/pid"
-  port=$(sed 's/.*://' "$dir/bootstrap")
+  port=$(sed 's/ .*//; s/.*://' "$dir/bootstrap")
   local deadline=$((SECONDS + 90))
   until grep -q "Kafka Server started\|\[KafkaRaftServer nodeId=1\] Kafka Server started" "$dir/server.log" 2>/dev/null &&
         (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
@@ -152,7 +219,8 @@ cmd=${1:-}; shift || true
 case "$cmd" in
   fetch) [ $# -eq 1 ] || die "usage: kafka.sh fetch <version>"; fetch "$1" ;;
   start) [ $# -eq 2 ] || die "usage: kafka.sh start <version> <dir>"; start "$1" "$2" ;;
+  start-secure) [ $# -eq 2 ] || die "usage: kafka.sh start-secure <version> <dir>"; start "$1" "$2" secure ;;
   stop) [ $# -eq 1 ] || die "usage: kafka.sh stop <dir>"; stop "$1" TERM ;;
   kill) [ $# -eq 1 ] || die "usage: kafka.sh kill <dir>"; stop "$1" KILL ;;
-  *) die "usage: kafka.sh fetch|start|stop|kill ..." ;;
+  *) die "usage: kafka.sh fetch|start|start-secure|stop|kill ..." ;;
 esac

@@ -25,6 +25,7 @@ npm run --silent typecheck
 step "fetch test services (cached under .cache/)"
 bash scripts/s3.sh fetch
 for v in ${KAFKA_VERSIONS:-3.9.1 4.1.1}; do bash scripts/kafka.sh fetch "$v"; done
+bash scripts/ensure-schemathesis.sh  # the API fuzz test needs it (test/integration/server.test.ts)
 bash scripts/ensure-pyarrow.sh || echo "[test] pyarrow unavailable: the pyarrow cross-check will be skipped"
 bash scripts/ensure-chromium.sh || echo "[test] chromium unavailable: the HTML report screenshot test will be skipped"
 

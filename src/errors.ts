@@ -45,6 +45,11 @@ export const ERROR_TABLE = {
     kind: 'unavailable',
     summary: 'an offset commit failed (the archive stays ahead; the next commit covers it)',
   },
+  KAFKA_TLS_FAILED: {
+    kind: 'auth',
+    summary:
+      "the broker's TLS certificate is not trusted (kafka.tls.caFile) or does not match its host name",
+  },
   KAFKA_CLIENT_UNSUPPORTED: {
     kind: 'config',
     summary: 'the Kafka client lacks a feature the configuration asks for',
@@ -151,6 +156,11 @@ export const ERROR_TABLE = {
     kind: 'auth',
     summary: 'the object store refused the credentials or permissions',
   },
+  STORAGE_TLS_FAILED: {
+    kind: 'auth',
+    summary:
+      "the object store's TLS certificate is not trusted (storage.s3.caFile) or does not match its host name",
+  },
   STORAGE_BUCKET_MISSING: { kind: 'config', summary: 'the configured bucket does not exist' },
   STORAGE_UNAVAILABLE: { kind: 'unavailable', summary: 'the object store cannot be reached' },
   TIER_CONFLICT: {
@@ -168,6 +178,21 @@ export const ERROR_TABLE = {
   CATALOG_CORRUPT: {
     kind: 'data',
     summary: 'the catalog files are unreadable; run `catalog rebuild`',
+  },
+  AUTH_REQUIRED: {
+    kind: 'auth',
+    summary: 'HTTP: this endpoint needs a bearer token (`Authorization: Bearer <token>`)',
+    status: 401,
+  },
+  AUTH_INVALID_TOKEN: {
+    kind: 'auth',
+    summary: 'HTTP: the bearer token is not one of server.auth.readTokens / adminTokens',
+    status: 401,
+  },
+  AUTH_FORBIDDEN: {
+    kind: 'auth',
+    summary: "HTTP: the token's role does not allow this endpoint (it needs an admin token)",
+    status: 403,
   },
   NOT_FOUND: { kind: 'not_found', summary: 'HTTP: no such route' },
   METHOD_NOT_ALLOWED: {
@@ -212,9 +237,10 @@ export function exitCodeOf(code: ErrorCode): number {
 }
 
 /**
- * The HTTP status of a code: its own when the table gives one, else its kind's. Auth here means
- * the service's own credentials to Kafka or the store were refused: the service cannot answer
- * now (503), the caller did nothing wrong.
+ * The HTTP status of a code: its own when the table gives one, else its kind's. Auth without a
+ * status of its own means the service's own credentials to Kafka or the store were refused: the
+ * service cannot answer now (503), the caller did nothing wrong. The API's own token checks
+ * (AUTH_*) carry 401 and 403 in the table.
  */
 export function httpStatusOf(code: ErrorCode): number {
   const spec: CodeSpec = ERROR_TABLE[code];
@@ -271,6 +297,16 @@ export function errnoCode(err: unknown): string | undefined {
 
 export function isArchiveError(err: unknown): err is ArchiveError {
   return err instanceof ArchiveError;
+}
+
+/** The code of any thrown value: an ArchiveError's own, else INTERNAL. */
+export function codeOf(err: unknown): ErrorCode {
+  return isArchiveError(err) ? err.code : 'INTERNAL';
+}
+
+/** Whether a string is a code of the table (for codes read back from logs or responses). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_TABLE, code);
 }
 
 /** A short, single-line description of any thrown value, for logs. */

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchiverConfig, RotationPolicy } from '../config/index.js';
-import { errnoCode, describeError } from '../errors.js';
+import { ErrorCodes, errnoCode, describeError, isArchiveError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import type {
   Admin,
@@ -56,7 +56,12 @@ export interface ArchiverStats {
   bufferedBytes: number;
   assignedPartitions: number;
   topics: string[];
+  /** Why Kafka cannot be used right now ("[CODE] cause"), while the archiver retries. */
+  kafkaProblem?: string;
 }
+
+/** While Kafka stays unusable, the same problem is logged again at most this often. */
+const KAFKA_WARN_WINDOW_MS = 60_000;
 
 interface PartitionState {
   tp: TopicPartition;
@@ -111,6 +116,12 @@ export class Archiver {
   private readonly listeners: Array<(e: SealedSegmentEvent) => void> = [];
   private pausedReason: string | null = null;
   private joinedGroup = false;
+  /** Kafka connection attempts failed in a row at start (0 once connected). */
+  private kafkaFailures = 0;
+  private kafkaProblem: string | null = null;
+  private kafkaProblemLoggedAt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private startAborted: () => void = () => undefined;
 
   /** This member has joined the consumer group (received an assignment) and not left it. */
   get joined(): boolean {
@@ -123,12 +134,21 @@ export class Archiver {
     this.listeners.push(listener);
   }
 
+  /**
+   * Starts archiving. Kafka being unreachable or refusing the credentials does not fail the
+   * start: the archiver stays up (not ready, `kafkaProblem` says why), logs the problem once
+   * per window, and keeps connecting with back-off, so a supervisor sees no crash loop.
+   */
   async start(): Promise<void> {
     const { config, log } = this.deps;
     await mkdir(config.hotDir, { recursive: true });
-    this.admin = await this.deps.kafka.admin();
     this.running = true;
-    await this.refreshTopics();
+    // The first attempt is awaited (so callers find the archiver subscribed when Kafka answers),
+    // but a stop() meanwhile ends the wait: a stop request during start-up is honoured at once.
+    await Promise.race([
+      this.connect(),
+      new Promise<void>((resolve) => (this.startAborted = resolve)),
+    ]);
     this.timers.push(
       setInterval(() => void this.refreshTopicsOnce(), config.metadataRefreshMs),
       setInterval(
@@ -147,11 +167,57 @@ export class Archiver {
     );
   }
 
+  /** One attempt to connect the admin client and subscribe; on failure, the next is scheduled. */
+  private async connect(): Promise<void> {
+    this.reconnectTimer = null;
+    if (this.stopping) return;
+    const { log } = this.deps;
+    try {
+      if (this.admin === null) {
+        const admin = await this.deps.kafka.admin();
+        if (this.stopping) {
+          await admin.disconnect().catch(() => undefined);
+          return;
+        }
+        this.admin = admin;
+      }
+      await this.refreshTopics();
+      if (this.kafkaFailures > 0) {
+        log.info({ attempts: this.kafkaFailures + 1 }, 'Kafka reachable again');
+      }
+      this.kafkaFailures = 0;
+      this.kafkaProblem = null;
+    } catch (err) {
+      const code = isArchiveError(err) ? err.code : ErrorCodes.KAFKA_UNAVAILABLE;
+      const problem = `[${code}] ${describeError(err)}`;
+      const delayMs = Math.round(backoffMs(this.kafkaFailures, 1_000, 30_000));
+      this.kafkaFailures++;
+      const now = Date.now();
+      if (
+        problem !== this.kafkaProblem ||
+        now - this.kafkaProblemLoggedAt >= KAFKA_WARN_WINDOW_MS
+      ) {
+        this.kafkaProblemLoggedAt = now;
+        log.warn(
+          { code, err: describeError(err), attempts: this.kafkaFailures, retryInMs: delayMs },
+          'cannot use Kafka; retrying with back-off (not ready until it answers)',
+        );
+      }
+      this.kafkaProblem = problem;
+      if (!this.stopping) {
+        this.reconnectTimer = setTimeout(() => void this.connect(), delayMs);
+      }
+    }
+  }
+
   /** Graceful stop: seal every open segment, commit, leave the group. */
   async stop(timeoutMs = 30_000): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
     this.running = false;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.startAborted(); // a start() still connecting returns now
+    this.reconnectTimer = null;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.refreshing?.catch(() => undefined);
@@ -211,6 +277,9 @@ export class Archiver {
       bufferedBytes: buffered,
       assignedPartitions: this.states.size,
       topics: [...this.topics.keys()],
+      ...(this.kafkaProblem !== null
+        ? { kafkaProblem: `${this.kafkaProblem} (${this.kafkaFailures} failed attempts; retrying)` }
+        : {}),
     };
   }
 
@@ -228,9 +297,17 @@ export class Archiver {
 
   private refreshTopicsOnce(): Promise<void> {
     if (this.refreshing !== null || this.stopping) return this.refreshing ?? Promise.resolve();
+    // While the first connection is still being retried, that loop owns the subscription.
+    if (this.reconnectTimer !== null) return Promise.resolve();
     this.refreshing = this.refreshTopics()
       .catch((err: unknown) => {
-        this.deps.log.warn({ err: describeError(err) }, 'topic refresh failed; will retry');
+        this.deps.log.warn(
+          {
+            code: isArchiveError(err) ? err.code : ErrorCodes.KAFKA_UNAVAILABLE,
+            err: describeError(err),
+          },
+          'topic refresh failed; will retry',
+        );
       })
       .finally(() => {
         this.refreshing = null;
@@ -292,7 +369,10 @@ export class Archiver {
       onBatch: (batch, control) => this.onBatch(batch, control),
       onAssignment: (assignment) => this.onAssignment(assignment),
       onCrash: (error) => {
-        this.deps.log.error({ err: error.message }, 'Kafka consumer crashed; restarting it');
+        this.deps.log.error(
+          { code: ErrorCodes.KAFKA_UNAVAILABLE, err: error.message },
+          'Kafka consumer crashed; restarting it',
+        );
         this.topics = new Map();
         this.joinedGroup = false;
         void sleep(2000, this.abort.signal).then(() => this.refreshTopicsOnce());

@@ -87,6 +87,25 @@ export function pack(e: CatalogEntry): PackedEntry {
   ];
 }
 
+const DECIMAL = /^-?\d+$/;
+
+/** A value read back from a catalog file has the packed entry's shape (types and decimals). */
+export function isPackedEntry(v: unknown): v is PackedEntry {
+  if (!Array.isArray(v) || v.length !== 12) return false;
+  const a = v as unknown[];
+  const int = (x: unknown) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const dec = (x: unknown) => typeof x === 'string' && DECIMAL.test(x);
+  return (
+    typeof a[0] === 'string' &&
+    int(a[1]) &&
+    [2, 3, 4, 5, 6, 7].every((i) => dec(a[i])) &&
+    int(a[8]) &&
+    int(a[9]) &&
+    typeof a[10] === 'string' &&
+    int(a[11])
+  );
+}
+
 export function unpack(p: PackedEntry): CatalogEntry {
   return {
     topic: p[0],

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ArchiveError, ErrorCodes } from '../errors.js';
 import { fsyncDir, pidAlive } from '../util/fs.js';
-import { pack, unpack, type CatalogEntry, type PackedEntry } from './entry.js';
+import { isPackedEntry, pack, unpack, type CatalogEntry, type PackedEntry } from './entry.js';
 import { PartitionSegments } from './partition-segments.js';
 
 /**
@@ -35,6 +35,15 @@ const LOCK = 'writer.lock';
 type LogOp =
   | { s: number; op: 'put'; e: PackedEntry }
   | { s: number; op: 'del'; k: [string, number, string, string] };
+
+/** JSON.parse that answers null instead of throwing. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
 
 function checksum(json: string): string {
   return createHash('sha1').update(json).digest('hex').slice(0, 8);
@@ -287,21 +296,29 @@ export class Catalog {
     const path = join(this.dir, SNAPSHOT);
     if ((await stat(path).catch(() => null)) === null) return;
     const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-    let header = true;
+    // The snapshot is only ever replaced whole (rename), so unlike the log's tail a bad line
+    // here is damage from outside: refuse to load rather than silently drop segments.
+    const corrupt = (lineNo: number, why: string) =>
+      new ArchiveError(
+        ErrorCodes.CATALOG_CORRUPT,
+        `${path} line ${lineNo}: ${why}; rebuild the catalog with \`kafka-archive catalog rebuild\``,
+        { details: { path, line: lineNo } },
+      );
+    let lineNo = 0;
     for await (const line of lines) {
-      if (header) {
-        const h = JSON.parse(line) as { format?: string; version?: number; seq?: number };
-        if (h.format !== FORMAT || h.version !== VERSION || typeof h.seq !== 'number') {
-          throw new ArchiveError(
-            ErrorCodes.CATALOG_CORRUPT,
-            `${path} is not a version ${VERSION} kafka-archive catalog; rebuild it with \`kafka-archive catalog rebuild\``,
-          );
+      lineNo++;
+      if (lineNo === 1) {
+        const h = parseJson(line) as { format?: string; version?: number; seq?: number } | null;
+        if (h?.format !== FORMAT || h.version !== VERSION || typeof h.seq !== 'number') {
+          throw corrupt(lineNo, `not a version ${VERSION} kafka-archive catalog header`);
         }
         this.seq = this.snapshotSeq = h.seq;
-        header = false;
         continue;
       }
-      if (line.length > 0) this.apply({ s: 0, op: 'put', e: JSON.parse(line) as PackedEntry });
+      if (line.length === 0) continue;
+      const e = parseJson(line);
+      if (!isPackedEntry(e)) throw corrupt(lineNo, 'not a catalog entry');
+      this.apply({ s: 0, op: 'put', e });
     }
   }
 

@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../config/index.js';
+import { loadConfig, type Config, type ConfigOverride } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 
 /** Options every subcommand accepts (defined on the root program). */
@@ -16,11 +16,22 @@ export interface CommandContext {
   out: (line: string) => void;
 }
 
-export function makeContext(opts: GlobalOptions): CommandContext {
-  const config = loadConfig({ file: opts.config });
-  const level = (opts.logLevel ?? config.log.level) as Config['log']['level'];
+/**
+ * The configuration (file < environment < `overrides` from the command's flags, all validated
+ * by the schema: a bad flag value is a USAGE error naming the flag), a logger and the output.
+ */
+export function makeContext(opts: GlobalOptions, overrides: ConfigOverride[] = []): CommandContext {
+  const config = loadConfig({
+    file: opts.config,
+    overrides: [
+      ...(opts.logLevel !== undefined
+        ? [{ path: 'log.level', value: opts.logLevel, source: '--log-level' }]
+        : []),
+      ...overrides,
+    ],
+  });
   const log = createLogger({
-    level,
+    level: config.log.level,
     ...(opts.pretty === true || config.log.pretty ? { pretty: true } : {}),
   });
   return {

@@ -1,6 +1,6 @@
 export { loadConfig, redactConfig, envOverrides, formatProblems, ENV_PREFIX } from './load.js';
-export type { ConfigProblem, LoadOptions } from './load.js';
-export { configSchema } from './schema.js';
+export type { ConfigOverride, ConfigProblem, LoadOptions } from './load.js';
+export { configSchema, isLoopbackHost } from './schema.js';
 export type {
   Config,
   ArchiverConfig,

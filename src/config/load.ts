@@ -12,6 +12,20 @@ export interface LoadOptions {
   /** Path of the YAML file; when absent only defaults and environment apply. */
   file?: string | undefined;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Values from command-line flags, applied last (defaults < file < environment < flags) and
+   * validated like the rest; a problem names the flag (`source`, e.g. "--topic-pattern").
+   */
+  overrides?: ConfigOverride[];
+}
+
+/** One key set by a command-line flag. */
+export interface ConfigOverride {
+  /** Dotted key path, e.g. "archiver.topicPatterns". */
+  path: string;
+  value: unknown;
+  /** The flag, e.g. "--topic-pattern". */
+  source: string;
 }
 
 export interface ConfigProblem {
@@ -121,7 +135,14 @@ function formatIssue(
   file: string | undefined,
 ): ConfigProblem[] {
   const pathStr = issue.path.map(String).join('.');
-  const sourceOf = (p: string) => sources.get(p) ?? (file !== undefined ? file : 'defaults');
+  // The most specific source: "archiver.topicPatterns.0" comes from archiver.topicPatterns's.
+  const sourceOf = (p: string) => {
+    for (let key = p; ; key = key.slice(0, key.lastIndexOf('.'))) {
+      const s = sources.get(key);
+      if (s !== undefined) return s;
+      if (!key.includes('.')) return file !== undefined ? file : 'defaults';
+    }
+  };
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeysAt(issue.path);
     return issue.keys.map((key) => {
@@ -140,10 +161,27 @@ function formatIssue(
   return [{ path: pathStr, source: sourceOf(pathStr), message }];
 }
 
+const isFlag = (source: string) => source.startsWith('-');
+
 export function formatProblems(problems: ConfigProblem[]): string {
   return problems
-    .map((p) => `config error: ${p.path || '(top level)'}: ${p.message} [from ${p.source}]`)
+    .map((p) =>
+      isFlag(p.source)
+        ? `${p.source}: ${p.message} (it sets ${p.path})`
+        : `config error: ${p.path || '(top level)'}: ${p.message} [from ${p.source}]`,
+    )
     .join('\n');
+}
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = tree;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (!isPlainObject(next)) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[keys[keys.length - 1] as string] = value;
 }
 
 /** Load, merge (defaults < file < environment) and validate the configuration. */
@@ -151,12 +189,19 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const fromFile = options.file !== undefined ? readYaml(options.file) : {};
   const { tree: fromEnv, sources } = envOverrides(options.env ?? process.env);
   const merged = deepMerge(fromFile, fromEnv);
+  for (const o of options.overrides ?? []) {
+    setPath(merged, o.path, o.value);
+    sources.set(o.path, o.source);
+  }
   const result = configSchema.safeParse(merged, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((i) => formatIssue(i, sources, options.file));
-  throw new ArchiveError(ErrorCodes.CONFIG_INVALID, formatProblems(problems), {
-    details: { problems },
-  });
+  // Problems only with command-line flags are usage errors; any in the file or the
+  // environment make it a configuration error.
+  const code = problems.every((p) => isFlag(p.source))
+    ? ErrorCodes.USAGE
+    : ErrorCodes.CONFIG_INVALID;
+  throw new ArchiveError(code, formatProblems(problems), { details: { problems } });
 }
 
 /** The configuration with secrets replaced, for `config show` and logs. */
@@ -164,6 +209,11 @@ export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   if (copy.kafka.sasl) copy.kafka.sasl.password = '***';
   if (copy.restore.target?.sasl) copy.restore.target.sasl.password = '***';
+  if (copy.kafka.tls.keyPassword !== undefined) copy.kafka.tls.keyPassword = '***';
+  if (copy.restore.target?.tls.keyPassword !== undefined)
+    copy.restore.target.tls.keyPassword = '***';
   if (copy.storage.s3.secretAccessKey !== undefined) copy.storage.s3.secretAccessKey = '***';
+  copy.server.auth.readTokens = copy.server.auth.readTokens.map(() => '***');
+  copy.server.auth.adminTokens = copy.server.auth.adminTokens.map(() => '***');
   return copy;
 }

@@ -108,9 +108,37 @@ const logSchema = z
   })
   .prefault({});
 
+/** TLS is on (`ssl`) whenever tls.* is used: a set key without it is an error. */
+function requireSslForTls(
+  k: { ssl: boolean; tls: { verifyHostname: boolean } & Record<string, unknown> },
+  ctx: z.RefinementCtx,
+): void {
+  const set = Object.entries(k.tls).filter(([n, v]) => n !== 'verifyHostname' && v !== undefined);
+  if (!k.ssl && (set.length > 0 || !k.tls.verifyHostname)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ssl'],
+      input: k.ssl,
+      message: 'kafka.tls.* is set: set kafka.ssl: true to use TLS',
+    });
+  }
+}
+
 const kafkaFields = {
   clientId: z.string().min(1).default('kafka-archive'),
   ssl: bool().default(false),
+  tls: z
+    .strictObject({
+      caFile: z.string().min(1).optional(),
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
+      keyPassword: z.string().min(1).optional(),
+      verifyHostname: bool().default(true),
+    })
+    .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+      error: 'set both certFile and keyFile (a client certificate), or neither',
+    })
+    .prefault({}),
   sasl: z
     .strictObject({
       mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], {
@@ -133,6 +161,7 @@ const kafkaSchema = z
     brokers: brokerList.default(['127.0.0.1:9092']),
     ...kafkaFields,
   })
+  .superRefine(requireSslForTls)
   .prefault({});
 
 const produceCompression = z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'], {
@@ -151,6 +180,7 @@ const restoreSchema = z
         brokers: brokerList,
         ...kafkaFields,
       })
+      .superRefine(requireSslForTls)
       .optional(),
     compression: produceCompression.default('lz4'),
     concurrency: int('a number of partitions restored at once', 1).default(4),
@@ -166,7 +196,8 @@ const archiverSchema = z
     groupId: z.string().min(1).default('kafka-archive'),
     topics: stringList('topic names').default([]),
     topicPatterns: stringList('regular expressions').pipe(z.array(regexString)).default([]),
-    hotDir: z.string().min(1).default('./kafka-archive-data/hot'),
+    /** Default `<dataDir>/hot`. */
+    hotDir: z.string().min(1).optional(),
     compression: compressionSchema.default('zstd'),
     rowGroupBytes: bytes().default(4 * 2 ** 20),
     rotation: rotationSchema,
@@ -204,7 +235,8 @@ const storageSchema = z
     type: z.enum(['local', 's3'], { error: 'expected one of: local, s3' }).default('local'),
     local: z
       .strictObject({
-        dir: z.string().min(1).default('./kafka-archive-data/cold'),
+        /** Default `<dataDir>/cold`. */
+        dir: z.string().min(1).optional(),
       })
       .prefault({}),
     s3: z
@@ -215,6 +247,8 @@ const storageSchema = z
             error: 'expected an http(s) URL, e.g. https://s3.eu-west-1.amazonaws.com',
           })
           .optional(),
+        /** PEM CA bundle for an https endpoint signed by a private CA (default: system CAs). */
+        caFile: z.string().min(1).optional(),
         region: z.string().min(1).default('us-east-1'),
         bucket: z.string().min(1, { error: 'expected a bucket name' }).optional(),
         prefix: s3Prefix.default(''),
@@ -268,7 +302,8 @@ const storageSchema = z
 
 const catalogSchema = z
   .strictObject({
-    dir: z.string().min(1).default('./kafka-archive-data/catalog'),
+    /** Default `<dataDir>/catalog`. */
+    dir: z.string().min(1).optional(),
   })
   .prefault({});
 
@@ -354,7 +389,8 @@ const diskSchema = z
         budget: budget().default({ percent: 100 }),
       })
       .prefault({}),
-    historyDir: z.string().min(1).default('./kafka-archive-data/disk-history'),
+    /** Default `<dataDir>/disk-history`. */
+    historyDir: z.string().min(1).optional(),
     historyMaxAgeMs: duration().default(30 * 86_400_000),
     reportSchedule: z
       .string()
@@ -416,26 +452,96 @@ const tieringSchema = z
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
-  log: logSchema,
-  kafka: kafkaSchema,
-  archiver: archiverSchema,
-  catalog: catalogSchema,
-  storage: storageSchema,
-  tiering: tieringSchema,
-  disk: diskSchema,
-  restore: restoreSchema,
-  /** The HTTP server of `run`: health, readiness, Prometheus metrics and the read API. */
-  server: z
-    .strictObject({
-      enabled: bool().default(true),
-      host: z.string().min(1, { error: 'expected a host name or IP address' }).default('127.0.0.1'),
-      port: int('a TCP port (0 = any free port)')
-        .refine((n) => n <= 65_535, { error: 'expected a TCP port 0-65535 (0 = any free port)' })
-        .default(9464),
-    })
-    .prefault({}),
-});
+/** API bearer tokens: long random strings (`openssl rand -hex 32`), never short passwords. */
+const tokenList = stringList('tokens').pipe(
+  z.array(
+    z
+      .string()
+      .min(16, { error: 'expected tokens of at least 16 characters (e.g. `openssl rand -hex 32`)' })
+      .regex(/^[\x21-\x7e]+$/, { error: 'expected tokens of printable ASCII without spaces' }),
+  ),
+);
+
+/** Addresses that only this host reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+const serverSchema = z
+  .strictObject({
+    enabled: bool().default(true),
+    host: z.string().min(1, { error: 'expected a host name or IP address' }).default('127.0.0.1'),
+    port: int('a TCP port (0 = any free port)')
+      .refine((n) => n <= 65_535, { error: 'expected a TCP port 0-65535 (0 = any free port)' })
+      .default(9464),
+    /** Serve without tokens on an address other hosts reach (behind a proxy that authenticates). */
+    allowUnauthenticated: bool().default(false),
+    auth: z
+      .strictObject({
+        /** Tokens of role `read`: queries, reports, metrics. */
+        readTokens: tokenList.default([]),
+        /** Tokens of role `admin`: everything `read` may, and actions (tiering now). */
+        adminTokens: tokenList.default([]),
+        /** /metrics without a token (for scrapers that cannot send one). */
+        openMetrics: bool().default(false),
+      })
+      .prefault({}),
+    tls: z
+      .strictObject({
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+      })
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+        error: 'set both certFile and keyFile (HTTPS), or neither (HTTP)',
+      })
+      .prefault({}),
+  })
+  .superRefine((s, ctx) => {
+    const tokens = s.auth.readTokens.length + s.auth.adminTokens.length;
+    if (s.enabled && tokens === 0 && !isLoopbackHost(s.host) && !s.allowUnauthenticated) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        input: s.host,
+        message:
+          'the API would serve archived records to the network without authentication: set server.auth.readTokens / server.auth.adminTokens, or server.allowUnauthenticated: true (behind a proxy that authenticates), or a loopback server.host',
+      });
+    }
+  })
+  .prefault({});
+
+/** The one data root: every directory the service writes defaults to a place under it. */
+export const DEFAULT_DATA_DIR = './kafka-archive-data';
+
+const under = (root: string, name: string) => `${root.replace(/\/+$/, '') || '/'}/${name}`;
+
+export const configSchema = z
+  .strictObject({
+    /** Where the service writes: the hot tier, catalog, local cold tier and disk history. */
+    dataDir: z.string().min(1, { error: 'expected a directory path' }).default(DEFAULT_DATA_DIR),
+    log: logSchema,
+    kafka: kafkaSchema,
+    archiver: archiverSchema,
+    catalog: catalogSchema,
+    storage: storageSchema,
+    tiering: tieringSchema,
+    disk: diskSchema,
+    restore: restoreSchema,
+    /** The HTTP server of `run`: health, readiness, Prometheus metrics and the read API. */
+    server: serverSchema,
+  })
+  // Directories left unset go under dataDir; an explicit key still wins.
+  .transform((c) => ({
+    ...c,
+    archiver: { ...c.archiver, hotDir: c.archiver.hotDir ?? under(c.dataDir, 'hot') },
+    catalog: { ...c.catalog, dir: c.catalog.dir ?? under(c.dataDir, 'catalog') },
+    storage: {
+      ...c.storage,
+      local: { ...c.storage.local, dir: c.storage.local.dir ?? under(c.dataDir, 'cold') },
+    },
+    disk: { ...c.disk, historyDir: c.disk.historyDir ?? under(c.dataDir, 'disk-history') },
+  }));
 
 export type Config = z.infer<typeof configSchema>;
 export type ArchiverConfig = Config['archiver'];

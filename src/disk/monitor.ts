@@ -1,4 +1,4 @@
-import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
+import { ArchiveError, codeOf, describeError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { rearmReserves, releaseReserve } from './reserve.js';
 import { sampleVolume, type VolumeSample, type VolumeSpec, type WatermarkState } from './volume.js';
@@ -137,7 +137,11 @@ export class DiskMonitor {
               { ...fields, code: 'RESERVE_NONE_ARMED' },
               'no reserve block left to release',
             );
-          } else log.error({ ...fields, err: describeError(err) }, 'reserve release failed');
+          } else
+            log.error(
+              { ...fields, code: codeOf(err), err: describeError(err) },
+              'reserve release failed',
+            );
         },
       );
     }

@@ -33,6 +33,9 @@ export function readiness(archiver: ArchiverView, stopping: boolean): Readiness 
     pausedPartitions: s.pausedPartitions,
   };
   if (stopping) return { ready: false, reason: 'stopping', ...facts };
+  if (s.kafkaProblem !== undefined) {
+    return { ready: false, reason: `cannot use Kafka: ${s.kafkaProblem}`, ...facts };
+  }
   if (s.topics.length === 0) {
     return {
       ready: false,

@@ -1,10 +1,15 @@
 /**
  * The HTTP server of `kafka-archive run`: liveness (/healthz), readiness (/readyz), Prometheus
  * metrics (/metrics) and a read API over the service's live catalog (/api/offsets, /api/lookup,
- * /api/read). node:http only; no authentication, so it listens on 127.0.0.1 by default.
+ * /api/read, /api/disk/report), and an admin action (POST /api/tier). node:http or node:https;
+ * bearer tokens of role read or admin (server.auth) guard everything but /healthz, /readyz and
+ * /openapi.json; without tokens it refuses a non-loopback host unless
+ * server.allowUnauthenticated is set (checked by the config schema).
  */
 import type { DiskReport } from '../disk/index.js';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Catalog } from '../catalog/index.js';
 import type { Config } from '../config/index.js';
@@ -15,6 +20,8 @@ import type { Tierer } from '../tiering/index.js';
 import type { ArchiverView } from './health.js';
 import { createMetrics } from './metrics.js';
 import { createRoutes } from './routes.js';
+import { Authenticator } from './auth.js';
+import { openApiDocument } from './openapi.js';
 import { VolumeSampler, type VolumeSampleSource } from './volumes.js';
 
 export { httpError } from './errors.js';
@@ -42,7 +49,7 @@ export interface ServerDeps {
   catalog: Catalog | null;
   /** Opens catalogued segments from either tier (the service's object store and hot directory). */
   source: SegmentSource;
-  tierer: Pick<Tierer, 'totals' | 'failures'> | null;
+  tierer: Pick<Tierer, 'totals' | 'failures' | 'runOnce'> | null;
   /** The disk monitor, when running: the watermark-state gauge shows the state it acts on. */
   monitor?: VolumeSampleSource | null;
   /** The scheduled disk report: growth, forecasts and unclean-restart headroom gauges. */
@@ -56,6 +63,29 @@ export interface ServerHandle {
   url: string;
   /** Stop listening and cut open connections (in-flight reads end incomplete). */
   close(): Promise<void>;
+  /**
+   * HTTPS: read server.tls.certFile / keyFile again and use them for new connections (SIGHUP).
+   * A file that cannot be read or does not parse keeps the current certificate and rejects.
+   */
+  reloadTls(): Promise<void>;
+}
+
+/** The certificate and key of server.tls, read now; CONFIG_INVALID naming the key otherwise. */
+function readServerTls(config: ServerConfig): { cert: Buffer; key: Buffer } | null {
+  const { certFile, keyFile } = config.tls;
+  if (certFile === undefined || keyFile === undefined) return null;
+  const read = (path: string, key: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ArchiveError(
+        ErrorCodes.CONFIG_INVALID,
+        `config error: server.tls.${key}: cannot read ${JSON.stringify(path)}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  };
+  return { cert: read(certFile, 'certFile'), key: read(keyFile, 'keyFile') };
 }
 
 function listenError(err: unknown, config: ServerConfig): ArchiveError {
@@ -100,7 +130,12 @@ export async function startServer(
     reports: deps.reports ?? null,
     stopping: () => stopping,
   });
+  const auth = new Authenticator(config.auth);
   const handler = createRoutes({
+    auth,
+    openMetrics: config.auth.openMetrics,
+    tierer: deps.tierer,
+    openApi: JSON.stringify(openApiDocument()),
     archiver: deps.archiver,
     catalog: deps.catalog,
     source: deps.source,
@@ -109,7 +144,17 @@ export async function startServer(
     stopping: () => stopping,
     reports: deps.reports ?? null,
   });
-  const server: Server = createServer(handler);
+  const tls = readServerTls(config);
+  let server: Server | HttpsServer;
+  try {
+    server = tls === null ? createServer(handler) : createHttpsServer(tls, handler);
+  } catch (err) {
+    throw new ArchiveError(
+      ErrorCodes.CONFIG_INVALID,
+      `config error: server.tls: the certificate or key does not load: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -126,11 +171,22 @@ export async function startServer(
   server.on('error', (err) => serverLog.error({ err }, 'HTTP server error'));
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  const url = `${tls === null ? 'http' : 'https'}://${host}:${addr.port}`;
   serverLog.info(
     {
       url,
-      endpoints: ['/healthz', '/readyz', '/metrics', '/api/offsets', '/api/lookup', '/api/read'],
+      auth: auth.enabled ? 'bearer tokens' : 'none',
+      endpoints: [
+        '/healthz',
+        '/readyz',
+        '/openapi.json',
+        '/metrics',
+        '/api/offsets',
+        '/api/lookup',
+        '/api/read',
+        '/api/disk/report',
+        '/api/tier',
+      ],
     },
     'HTTP server listening',
   );
@@ -144,6 +200,28 @@ export async function startServer(
         for (const s of sockets) s.destroy();
       }).then(() => serverLog.info({ url }, 'HTTP server stopped'));
       return closed;
+    },
+    async reloadTls() {
+      if (!('setSecureContext' in server)) return;
+      try {
+        const next = readServerTls(config);
+        if (next !== null) server.setSecureContext(next);
+        serverLog.info({ certFile: config.tls.certFile }, 'HTTPS certificate reloaded');
+      } catch (err) {
+        const e =
+          err instanceof ArchiveError
+            ? err
+            : new ArchiveError(
+                ErrorCodes.CONFIG_INVALID,
+                `config error: server.tls: the new certificate or key does not load: ${(err as Error).message}`,
+                { cause: err },
+              );
+        serverLog.error(
+          { code: e.code, err: e.message },
+          'HTTPS certificate not reloaded; the current one stays in use',
+        );
+        throw e;
+      }
     },
   };
 }

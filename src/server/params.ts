@@ -1,4 +1,5 @@
 import type { ReadRequest } from '../catalog/index.js';
+import { parseDurationMs } from '../config/index.js';
 import { ArchiveError, ErrorCodes } from '../errors.js';
 
 /**
@@ -142,4 +143,24 @@ export function parseReadQuery(
     throw usage(`to: got ${show(to ?? '')}: expected a time after from (to is exclusive)`);
   }
   return req;
+}
+
+/** POST /api/tier: `topic` (name or whole-name pattern) and `olderThan` (a duration, 0 = all). */
+export function parseTierQuery(search: URLSearchParams): { topic?: string; olderThanMs?: number } {
+  const q = parseQuery(search, ['topic', 'olderThan']);
+  const out: { topic?: string; olderThanMs?: number } = {};
+  const topic = q.get('topic');
+  if (topic !== undefined) {
+    if (topic === '') throw usage('topic: empty; expected a topic name or pattern');
+    out.topic = topic;
+  }
+  const older = q.get('olderThan');
+  if (older !== undefined) {
+    const ms = older === '0' ? 0 : parseDurationMs(older);
+    if (ms === undefined || !Number.isSafeInteger(ms)) {
+      throw usage(`olderThan: got ${show(older)}: expected a duration such as 0, 30m, 24h or 7d`);
+    }
+    out.olderThanMs = ms;
+  }
+  return out;
 }

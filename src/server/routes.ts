@@ -16,7 +16,9 @@ import { readiness, type ArchiverView } from './health.js';
 import { recordJson } from '../segment/index.js';
 import { toJson } from '../util/json.js';
 import type { Metrics } from './metrics.js';
-import { parseLookupQuery, parseOffsetsQuery, parseReadQuery } from './params.js';
+import { parseLookupQuery, parseOffsetsQuery, parseReadQuery, parseTierQuery } from './params.js';
+import { challenge, type Access, type Authenticator } from './auth.js';
+import type { Tierer } from '../tiering/index.js';
 
 export interface RouteContext {
   archiver: ArchiverView;
@@ -29,9 +31,24 @@ export interface RouteContext {
   reports?: { lastReport: DiskReport | null } | null;
   /** Most /api/read responses streaming at once; more get 503 (default 8). */
   maxConcurrentReads?: number;
+  /** Bearer-token checks (server.auth); without it every endpoint is open. */
+  auth?: Authenticator;
+  /** /metrics without a token even when tokens are configured (server.auth.openMetrics). */
+  openMetrics?: boolean;
+  /** The tierer of the service (POST /api/tier), null when tiering is off. */
+  tierer?: Pick<Tierer, 'runOnce'> | null;
+  /** The OpenAPI document served at /openapi.json. */
+  openApi?: string;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+interface Route {
+  /** GET routes also answer HEAD. */
+  method: 'GET' | 'POST';
+  access: Access;
+  handler: Handler;
+}
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
@@ -111,7 +128,7 @@ export function createRoutes(
   const maxReads = ctx.maxConcurrentReads ?? 8;
   let reading = 0;
 
-  const routes: Record<string, Handler> = {
+  const handlers: Record<string, Handler> = {
     async '/healthz'(_req, res) {
       send(res, 200, `${JSON.stringify({ status: 'ok' })}\n`);
     },
@@ -196,6 +213,51 @@ export function createRoutes(
         await records.return(undefined).catch(() => undefined);
       }
     },
+
+    async '/openapi.json'(_req, res) {
+      if (ctx.openApi === undefined)
+        throw new ArchiveError(ErrorCodes.NOT_FOUND, 'no API document');
+      send(res, 200, ctx.openApi);
+    },
+
+    async '/api/tier'(_req, res, url) {
+      const filter = parseTierQuery(url.searchParams);
+      const tierer = ctx.tierer ?? null;
+      if (tierer === null) {
+        throw new ArchiveError(
+          ErrorCodes.TIERING_FAILED,
+          'tiering is off in this process (tiering.enabled is false, or another process writes the catalog)',
+        );
+      }
+      const r = await tierer.runOnce(filter);
+      send(res, 200, `${toJson(r)}\n`);
+    },
+  };
+
+  const read: Access = 'read';
+  const routes: Record<string, Route> = {
+    '/healthz': { method: 'GET', access: 'open', handler: handlers['/healthz'] as Handler },
+    '/readyz': { method: 'GET', access: 'open', handler: handlers['/readyz'] as Handler },
+    '/openapi.json': {
+      method: 'GET',
+      access: 'open',
+      handler: handlers['/openapi.json'] as Handler,
+    },
+    '/metrics': {
+      method: 'GET',
+      access: ctx.openMetrics === true ? 'open' : read,
+      handler: handlers['/metrics'] as Handler,
+    },
+    '/disk/report': { method: 'GET', access: read, handler: handlers['/disk/report'] as Handler },
+    '/api/disk/report': {
+      method: 'GET',
+      access: read,
+      handler: handlers['/api/disk/report'] as Handler,
+    },
+    '/api/offsets': { method: 'GET', access: read, handler: handlers['/api/offsets'] as Handler },
+    '/api/lookup': { method: 'GET', access: read, handler: handlers['/api/lookup'] as Handler },
+    '/api/read': { method: 'GET', access: read, handler: handlers['/api/read'] as Handler },
+    '/api/tier': { method: 'POST', access: 'admin', handler: handlers['/api/tier'] as Handler },
   };
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
@@ -209,26 +271,29 @@ export function createRoutes(
       });
       return 'other';
     }
-    const handler = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
-    if (handler === undefined) {
+    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    if (route === undefined) {
       sendError(res, httpStatusOf(ErrorCodes.NOT_FOUND), {
         error: `no such endpoint ${JSON.stringify(url.pathname)}; endpoints: ${Object.keys(routes).join(', ')}`,
         code: ErrorCodes.NOT_FOUND,
       });
       return 'other';
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
+    const allowed = route.method === 'GET' ? ['GET', 'HEAD'] : ['POST'];
+    if (!allowed.includes(req.method ?? '')) {
+      res.setHeader('allow', allowed.join(', '));
       sendError(res, httpStatusOf(ErrorCodes.METHOD_NOT_ALLOWED), {
-        error: `${req.method} is not allowed; use GET`,
+        error: `${req.method} is not allowed; use ${route.method}`,
         code: ErrorCodes.METHOD_NOT_ALLOWED,
       });
       return url.pathname;
     }
     try {
-      await handler(req, res, url);
+      ctx.auth?.check(req, route.access);
+      await route.handler(req, res, url);
     } catch (err) {
       const e = httpError(err);
+      if (e.status === 401) res.setHeader('www-authenticate', challenge(e.body.code));
       if (e.internal) {
         ctx.log.warn(
           { path: url.pathname, query: url.search, status: e.status, code: e.body.code, err },

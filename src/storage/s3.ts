@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
@@ -62,7 +64,35 @@ export interface S3ObjectStoreOptions {
   /** Socket inactivity timeout of one request. */
   requestTimeoutMs?: number | undefined;
   log?: Logger | undefined;
+  /** PEM CA bundle that signed an https endpoint's certificate (storage.s3.caFile). */
+  caFile?: string | undefined;
 }
+
+/** The CA bundle of storage.s3.caFile; CONFIG_INVALID naming the key when it cannot be read. */
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ArchiveError(
+      ErrorCodes.CONFIG_INVALID,
+      `config error: storage.s3.caFile: cannot read ${JSON.stringify(path)}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/** Node's codes for a certificate the configured CAs do not vouch for (or another host's). */
+const TLS_TRUST_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 interface S3ErrorLike {
   name?: string;
@@ -129,6 +159,9 @@ export class S3ObjectStore implements ObjectStore {
       requestHandler: {
         connectionTimeout: options.connectionTimeoutMs ?? 10_000,
         requestTimeout: options.requestTimeoutMs ?? 120_000,
+        ...(options.caFile !== undefined
+          ? { httpsAgent: new HttpsAgent({ ca: readCa(options.caFile), keepAlive: true }) }
+          : {}),
       },
     };
     if (options.endpoint !== undefined) config.endpoint = options.endpoint;
@@ -397,6 +430,13 @@ export class S3ObjectStore implements ObjectStore {
       return fail(
         ErrorCodes.STORAGE_AUTH,
         `no S3 credentials for ${where}: set storage.s3.accessKeyId and storage.s3.secretAccessKey, or provide them through the AWS default chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or pod role)`,
+      );
+    }
+    const tlsCode = (err as { code?: unknown } | null)?.code;
+    if (typeof tlsCode === 'string' && TLS_TRUST_CODES.has(tlsCode)) {
+      return fail(
+        ErrorCodes.STORAGE_TLS_FAILED,
+        `TLS to S3 at ${this.endpointDesc} failed: ${e.message ?? tlsCode} (${tlsCode}); set storage.s3.caFile to the CA that signed the endpoint's certificate, and check the endpoint's host name`,
       );
     }
     if (name === 'NoSuchBucket' || (op === 'checkAccess' && status === 404)) {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const BIN = join(import.meta.dirname, '../../bin/kafka-archive.js');
+const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 
 export interface ArchiverProcess {
   child: ChildProcess;
@@ -13,15 +14,27 @@ export interface ArchiverProcess {
   stdout(): string;
 }
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
+export interface SpawnOptions {
+  cwd?: string;
+  /** A command the node process runs under, e.g. ['setpriv', '--reuid=65534', ...]. */
+  wrap?: string[];
+}
 
 /** Runs `kafka-archive <args>` (built CLI) as a child process with the given environment. */
-export function spawnArchiver(args: string[], env: Record<string, string>): ArchiverProcess {
-  return watch([BIN, ...args], env);
+export function spawnArchiver(
+  args: string[],
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): ArchiverProcess {
+  return watch([BIN, ...args], env, options);
 }
 
 /** Runs `kafka-archive <args>` from the sources (no build needed) as a child process. */
-export function spawnFromSource(args: string[], env: Record<string, string>): ArchiverProcess {
+export function spawnFromSource(
+  args: string[],
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): ArchiverProcess {
   return watch(
     [
       '--import',
@@ -31,13 +44,20 @@ export function spawnFromSource(args: string[], env: Record<string, string>): Ar
       `const { main } = await import(${JSON.stringify(MAIN)}); process.exit(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
     ],
     { ...env, CLI_ARGS: JSON.stringify(args) },
+    options,
   );
 }
 
-function watch(argv: string[], env: Record<string, string>): ArchiverProcess {
-  const child = spawn(process.execPath, argv, {
+function watch(
+  argv: string[],
+  env: Record<string, string>,
+  options: SpawnOptions,
+): ArchiverProcess {
+  const [cmd, ...pre] = [...(options.wrap ?? []), process.execPath];
+  const child = spawn(cmd as string, [...pre, ...argv], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
   const logs: Array<Record<string, unknown>> = [];
   let buf = '';

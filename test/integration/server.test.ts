@@ -1,6 +1,7 @@
 // The HTTP server of `run` against a real broker: a real archiver service archives a topic, the
 // server (port 0) answers health, readiness, Prometheus metrics with the service's real counters,
 // and the read API over the live catalog gives the same answers (and bytes) as the CLI.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +18,10 @@ import {
 import { startServer, type ServerHandle } from '../../src/server/index.js';
 import { waitFor } from '../helpers/archive.js';
 import { cliBuilt } from '../helpers/cli.js';
+import { checkedFetch } from '../helpers/openapi.js';
 
 const kafkaInfo = inject('kafka');
+const ROOT = join(import.meta.dirname, '../..');
 const log = createLogger({ level: 'silent' });
 const root = mkdtempSync(join(tmpdir(), 'ka-server-it-'));
 
@@ -53,12 +56,9 @@ async function get(
   path: string,
   init?: RequestInit,
 ): Promise<{ status: number; type: string; text: string }> {
-  const res = await fetch(`${server!.url}${path}`, init);
-  return {
-    status: res.status,
-    type: res.headers.get('content-type') ?? '',
-    text: await res.text(),
-  };
+  // Every response is checked against the OpenAPI document the server serves.
+  const res = await checkedFetch(`${server!.url}${path}`, init);
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: res.text };
 }
 
 async function getJson(path: string): Promise<{ status: number; body: unknown }> {
@@ -107,7 +107,7 @@ describe(`HTTP server on Kafka ${kafkaInfo.version}`, () => {
     await admin.disconnect();
 
     const config = loadConfig({ env });
-    expect(config.server).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
+    expect(config.server).toMatchObject({ enabled: true, host: '127.0.0.1', port: 9464 });
     service = await createArchiverService(config, log);
     server = await startServer({ ...service, config }, { ...config.server, port: 0 }, log);
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -342,4 +342,45 @@ describe(`HTTP server on Kafka ${kafkaInfo.version}`, () => {
     expect(read.code).toBe(0);
     expect(read.stdout).toBe(answers.read);
   });
+  it('schemathesis fuzzes the API (with an admin token): no 5xx, documented answers, bad input 4xx', async () => {
+    const ADMIN = `fuzz-admin-${'x'.repeat(24)}`;
+    // A service of its own on the same archive (the previous test stopped the first one).
+    const config = loadConfig({ env });
+    service = await createArchiverService(config, log);
+    await service.start();
+    const fuzzed = await startServer(
+      { ...service, config },
+      {
+        ...config.server,
+        port: 0,
+        auth: { readTokens: [], adminTokens: [ADMIN], openMetrics: false },
+      },
+      log,
+    );
+    const rss0 = process.memoryUsage().rss;
+    try {
+      // Asynchronously: the server under test runs in this process.
+      const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+        const child = spawn('bash', [join(ROOT, 'scripts/fuzz-api.sh'), fuzzed.url, ADMIN, '25']);
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+        child.on('close', (status) => {
+          clearTimeout(timer);
+          resolve({ status, out: text });
+        });
+      });
+      const out = r.out;
+      expect(r.status, out.slice(-6000)).toBe(0);
+      expect(out).toMatch(/Tested: \d+/);
+      expect(out).toMatch(/No issues found/);
+      expect(out).not.toContain(ADMIN); // schemathesis filters it; the service never echoes it
+      // Still serving, and memory stayed bounded.
+      expect((await fetch(`${fuzzed.url}/healthz`)).status).toBe(200);
+      expect(process.memoryUsage().rss - rss0).toBeLessThan(256 * 2 ** 20);
+    } finally {
+      await fuzzed.close();
+    }
+  }, 360_000);
 });

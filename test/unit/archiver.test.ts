@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   Archiver,
   archivedHighWatermark,
@@ -20,10 +20,26 @@ import {
   type ArchiverConfig,
   type SealedSegmentEvent,
 } from '../../src/index.js';
+import { ArchiveError, ErrorCodes } from '../../src/errors.js';
 import { FakeKafka, type FakeConsumer } from '../fakes/kafka.js';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { archivedFromHot, waitFor } from '../helpers/archive.js';
 
 const log = createLogger({ level: 'silent' });
+
+/** A logger that keeps its lines as objects. */
+function captureLog(lines: Array<Record<string, unknown>>) {
+  return pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+}
 let dir: string;
 let writer: SegmentWriter;
 const archivers: Archiver[] = [];
@@ -332,6 +348,73 @@ describe('Archiver (in-memory Kafka)', () => {
       expect(maxBuffered).toBeLessThanOrEqual(budget + 60 * 1024);
     } finally {
       clearInterval(sampler);
+    }
+  });
+
+  it('Kafka unusable at start: start() returns, not subscribed, retries with back-off, then archives', async () => {
+    const kafka = new FakeKafka();
+    kafka.createTopic('t', 1);
+    kafka.produce(
+      't',
+      0,
+      Array.from({ length: 120 }, () => ({})),
+    );
+    let failures = 3;
+    const client = Object.assign(Object.create(kafka) as FakeKafka, {
+      admin: () =>
+        failures-- > 0
+          ? Promise.reject(
+              new ArchiveError(
+                ErrorCodes.KAFKA_AUTHENTICATION_FAILED,
+                'Kafka refused the SASL credentials',
+              ),
+            )
+          : kafka.admin(),
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    const { archiver, sealed } = await startArchiver(client, config(), {
+      log: captureLog(lines),
+    });
+    const problem = archiver.getStats().kafkaProblem;
+    expect(problem).toBe(
+      '[KAFKA_AUTHENTICATION_FAILED] Kafka refused the SASL credentials (1 failed attempts; retrying)',
+    );
+    await waitFor(
+      'the fourth attempt subscribes',
+      () => archiver.getStats().topics.length === 1,
+      20_000,
+      20,
+    );
+    expect(archiver.getStats().kafkaProblem).toBeUndefined();
+    await waitFor('a full segment', () => sealed.length >= 1, 10_000, 10);
+    // The same problem three times in a row is one warning, and the recovery one info line.
+    const warnings = lines.filter((l) => l.level === 40);
+    expect(warnings.map((l) => [l.code, l.attempts])).toEqual([['KAFKA_AUTHENTICATION_FAILED', 1]]);
+    expect(lines.some((l) => l.msg === 'Kafka reachable again' && l.attempts === 4)).toBe(true);
+  });
+
+  it('a stop while Kafka is still being retried ends start() and the retries', async () => {
+    const kafka = new FakeKafka();
+    let attempts = 0;
+    const client = Object.assign(Object.create(kafka) as FakeKafka, {
+      admin: () => {
+        attempts++;
+        return Promise.reject(new ArchiveError(ErrorCodes.KAFKA_UNAVAILABLE, 'down'));
+      },
+    });
+    // Timers under the test's control: after the stop, jump past any back-off at once.
+    vi.useFakeTimers({
+      shouldAdvanceTime: true,
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
+    });
+    try {
+      const { archiver } = await startArchiver(client, config());
+      expect(attempts).toBe(1);
+      await archiver.stop();
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(attempts).toBe(1);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

@@ -4,197 +4,37 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ENV_PREFIX, envOverrides, loadConfig, type Config } from '../../src/index.js';
+import { envOverrides, loadConfig } from '../../src/index.js';
+import {
+  checkCompose,
+  checkDockerfile,
+  dockerfileArchiveEnv,
+  dockerfileInstructions,
+  environmentOf,
+  interpolate,
+  volumesOf,
+  type ComposeDoc,
+  type Env,
+  type Instruction,
+  type Service,
+} from '../../scripts/compose-checks.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const read = (name: string) => readFileSync(join(ROOT, name), 'utf8');
 
-type Env = Record<string, string | undefined>;
-interface Service {
-  image?: string;
-  build?: unknown;
-  command?: unknown;
-  environment?: Record<string, unknown> | string[];
-  depends_on?: string[] | Record<string, { condition?: string } | null>;
-  volumes?: (string | { source?: string; target?: string })[];
-  ports?: (string | number | { host_ip?: string })[];
-  healthcheck?: { test?: unknown };
-  stop_grace_period?: string;
-}
-interface ComposeDoc {
-  services?: Record<string, Service>;
-  volumes?: Record<string, unknown>;
-}
-
-/** Compose interpolation as a fresh checkout sees it: ${VAR:-default} -> default, $$ -> $. */
-function interpolate(value: unknown): unknown {
-  if (typeof value === 'string') {
-    return value.replace(
-      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
-      (m, _name: string, def: string | undefined) => (m === '$$' ? '$' : (def ?? '')),
-    );
-  }
-  if (Array.isArray(value)) return value.map(interpolate);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v)]));
-  }
-  return value;
-}
-
-function environmentOf(service: Service | undefined): Env {
-  const env = service?.environment ?? {};
-  if (Array.isArray(env)) {
-    return Object.fromEntries(
-      env.map((item) => {
-        const eq = item.indexOf('=');
-        return eq < 0 ? [item, undefined] : [item.slice(0, eq), item.slice(eq + 1)];
-      }),
-    );
-  }
-  return Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [k, v === null ? undefined : String(v)]),
-  );
-}
-
-function volumesOf(service: Service | undefined): { source?: string; target?: string }[] {
-  return (service?.volumes ?? []).map((v) => {
-    if (typeof v !== 'string') return v;
-    const [a, b] = v.split(':');
-    return b === undefined ? { target: a } : { source: a, target: b };
-  });
-}
-
-const isNamedVolume = (s: string | undefined): s is string =>
-  s !== undefined && s !== '' && !/^[./~]/.test(s) && !s.includes('/');
-
-function portHostIp(port: string | number | { host_ip?: string }): string | undefined {
-  if (typeof port === 'object') return port.host_ip;
-  const parts = String(port).split(':');
-  return parts.length === 3 ? parts[0] : undefined;
-}
-
-/** "60s", "1m30s", "1h" -> seconds; NaN when unparsable. */
-function durationSeconds(value: string | undefined): number {
-  const s = (value ?? '').trim();
-  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 1e-6 };
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|us|h|m|s)/g)) {
-    total += Number(m[1]) * (units[m[2] as string] ?? NaN);
-    consumed += m[0].length;
-  }
-  return s.length > 0 && consumed === s.length ? total : NaN;
-}
-
-interface Instruction {
-  op: string;
-  args: string;
-}
-function dockerfileInstructions(text: string): Instruction[] {
-  const out: Instruction[] = [];
-  let current = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (current === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.endsWith('\\')) {
-      current += `${line.slice(0, -1)} `;
-      continue;
-    }
-    current += line;
-    const m = /^(\S+)\s*(.*)$/.exec(current);
-    if (m) out.push({ op: (m[1] as string).toUpperCase(), args: m[2] as string });
-    current = '';
-  }
-  return out;
-}
+/** The shared checks (also `node scripts/check-compose.mjs`), with the loader from the sources. */
+const composeProblems = (d: ComposeDoc, dockerfileEnv: Env) =>
+  checkCompose(d, { loadConfig, envOverrides, dockerfileEnv });
 
 /** Instructions of the last (runtime) stage. */
 const lastStage = (ins: Instruction[]) => ins.slice(ins.map((i) => i.op).lastIndexOf('FROM'));
 
-function dockerfileArchiveEnv(ins: Instruction[]): Env {
-  const env: Env = {};
-  for (const { op, args } of lastStage(ins)) {
-    if (op !== 'ENV') continue;
-    for (const m of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-      const [name, value] = [m[1] as string, m[2] as string];
-      if (name.startsWith(ENV_PREFIX))
-        env[name] = value.startsWith('"') ? (JSON.parse(value) as string) : value;
-    }
-  }
-  return env;
-}
-
-/** Every problem found in a compose document (empty when it is fine). */
-function composeProblems(doc: ComposeDoc, dockerfileEnv: Env): string[] {
-  const problems: string[] = [];
-  const services = doc.services ?? {};
-  for (const name of ['kafka', 's3', 'archiver']) {
-    if (services[name] === undefined) problems.push(`services.${name}: missing`);
-  }
-  const declared = new Set(Object.keys(doc.volumes ?? {}));
-  const used = new Set<string>();
-  for (const [name, svc] of Object.entries(services)) {
-    if (svc.image === undefined && svc.build === undefined)
-      problems.push(`services.${name}: needs an image or a build`);
-    const deps = svc.depends_on ?? [];
-    const entries: [string, { condition?: string }][] = Array.isArray(deps)
-      ? deps.map((d) => [d, {}])
-      : Object.entries(deps).map(([d, v]) => [d, v ?? {}]);
-    for (const [dep, opts] of entries) {
-      const target = services[dep];
-      if (target === undefined) problems.push(`services.${name}.depends_on: unknown ${dep}`);
-      else if (opts.condition === 'service_healthy' && target.healthcheck === undefined)
-        problems.push(`services.${name}.depends_on: ${dep} has no healthcheck`);
-    }
-    for (const { source } of volumesOf(svc)) {
-      if (!isNamedVolume(source)) continue;
-      used.add(source);
-      if (!declared.has(source)) problems.push(`services.${name}.volumes: ${source} not declared`);
-    }
-    for (const p of svc.ports ?? []) {
-      if (portHostIp(p) !== '127.0.0.1')
-        problems.push(`services.${name}.ports: ${JSON.stringify(p)} not bound to 127.0.0.1`);
-    }
-  }
-  for (const v of declared) if (!used.has(v)) problems.push(`volumes.${v}: not used`);
-
-  const archiver = services.archiver;
-  if (archiver === undefined) return problems;
-  const env: Env = { ...dockerfileEnv };
-  for (const [k, v] of Object.entries(environmentOf(archiver))) {
-    if (!k.startsWith(ENV_PREFIX)) continue;
-    if (v === undefined) problems.push(`${k}: no value`);
-    else env[k] = v;
-  }
-  const mapped = new Set(envOverrides(env).sources.values());
-  for (const k of Object.keys(env)) {
-    if (!mapped.has(k)) problems.push(`${k}: not a config key path`);
-  }
-  let config: Config | undefined;
-  try {
-    config = loadConfig({ env });
-  } catch (err) {
-    problems.push(`archiver config: ${(err as Error).message}`);
-  }
-  if (config !== undefined) {
-    const advertised = (environmentOf(services.kafka).KAFKA_ADVERTISED_LISTENERS ?? '').split(',');
-    for (const b of config.kafka.brokers) {
-      if (!advertised.some((l) => l.trim().endsWith(`://${b}`)))
-        problems.push(`kafka.brokers: ${b} is not advertised by the kafka service`);
-    }
-    const hot = config.archiver.hotDir;
-    const onVolume = volumesOf(archiver).some(
-      ({ source, target }) =>
-        source !== undefined && (hot === target || hot.startsWith(`${target}/`)),
-    );
-    if (!onVolume) problems.push(`archiver.hotDir ${hot}: not on a volume`);
-  }
-  if (!(durationSeconds(archiver.stop_grace_period) >= 60))
-    problems.push(`services.archiver.stop_grace_period: ${archiver.stop_grace_period} < 60s`);
-  return problems;
-}
-
-const doc = interpolate(parse(read('docker-compose.yml'), { uniqueKeys: true })) as ComposeDoc;
+const notes: string[] = [];
+const doc = interpolate(
+  parse(read('docker-compose.yml'), { uniqueKeys: true }),
+  notes,
+  'docker-compose.yml',
+) as ComposeDoc;
 const services = doc.services ?? {};
 const dockerfile = dockerfileInstructions(read('Dockerfile'));
 const dockerfileEnv = dockerfileArchiveEnv(dockerfile);
@@ -220,12 +60,17 @@ describe('docker-compose.yml', () => {
     const problems = composeProblems(broken, dockerfileEnv).join('\n');
     expect(problems).toContain('config error: archiver.hotdir: unknown key');
     expect(problems).toContain('KAFKA_ARCHIVE_KAFKA____BROKERS: not a config key path');
-    expect(problems).toContain('depends_on: unknown zookeeper');
-    expect(problems).toContain('depends_on: kafka has no healthcheck');
-    expect(problems).toContain('stop_grace_period: 10s < 60s');
-    expect(problems).toContain('undeclared not declared');
-    expect(problems).toContain('volumes.archive-hot: not used');
-    expect(problems).toContain('"7070:7070" not bound to 127.0.0.1');
+    expect(problems).toContain('depends_on: unknown service zookeeper');
+    expect(problems).toContain('depends_on: kafka must be healthy but has no healthcheck');
+    expect(problems).toContain('depends_on: s3 with condition service_healthy');
+    expect(problems).toContain('stop_grace_period: 10s; at least 60s');
+    expect(problems).toContain('named volume undeclared is not declared');
+    expect(problems).toContain('volumes.archive-data: declared but not used');
+    expect(problems).toContain('"7070:7070" is not bound to 127.0.0.1');
+    expect(problems).toContain('services.kafka: no healthcheck');
+    expect(checkDockerfile('FROM node:24\nUSER root\n').join('\n')).toMatch(
+      /multi-stage build[\s\S]*runtime USER is root[\s\S]*no ENTRYPOINT/,
+    );
   });
 
   it('the checks catch a valid config that does not fit the stack', () => {
@@ -235,10 +80,28 @@ describe('docker-compose.yml', () => {
       ...(archiver.environment as Record<string, unknown>),
       KAFKA_ARCHIVE_KAFKA__BROKERS: 'elsewhere:9092',
       KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: '/tmp/hot',
+      KAFKA_ARCHIVE_CATALOG__DIR: '/app/catalog',
+      KAFKA_ARCHIVE_STORAGE__S3__BUCKET: 'other',
+      KAFKA_ARCHIVE_STORAGE__S3__ENDPOINT: 'http://minio:9000',
     };
     expect(composeProblems(broken, dockerfileEnv)).toEqual([
-      'kafka.brokers: elsewhere:9092 is not advertised by the kafka service',
-      'archiver.hotDir /tmp/hot: not on a volume',
+      "kafka.brokers: elsewhere:9092 is not one of kafka's advertised listeners",
+      'archiver.hotDir /tmp/hot: not on a volume of the archiver',
+      'catalog.dir /app/catalog: not on a volume of the archiver',
+      'storage.s3.endpoint: http://minio:9000 is not the s3 service',
+      'storage.s3.bucket: other is not created by the s3-bucket service',
+    ]);
+    // The issue's broken image: only the hot dir on the volume, and no S3.
+    const old = structuredClone(doc);
+    const env = old.services?.archiver?.environment as Record<string, unknown>;
+    for (const k of Object.keys(env)) if (k.startsWith('KAFKA_ARCHIVE_STORAGE__')) delete env[k];
+    expect(
+      composeProblems(old, { KAFKA_ARCHIVE_ARCHIVER__HOT_DIR: '/var/lib/kafka-archive/hot' }),
+    ).toEqual([
+      'catalog.dir ./kafka-archive-data/catalog: not on a volume of the archiver',
+      'disk.historyDir ./kafka-archive-data/disk-history: not on a volume of the archiver',
+      'storage.local.dir ./kafka-archive-data/cold: not on a volume of the archiver',
+      'storage.type: the archiver does not tier to the s3 service',
     ]);
   });
 
@@ -277,15 +140,38 @@ describe('docker-compose.yml', () => {
     expect(s3.ports).toEqual(['127.0.0.1:7070:7070']);
   });
 
-  it('builds the archiver here and points it at the kafka service', () => {
+  it('creates the bucket with a one-shot service in the s3 image, on the s3 volume', () => {
+    const init = services['s3-bucket'] as Service;
+    expect(init.image).toBe((services.s3 as Service).image);
+    expect(init.entrypoint).toEqual(['mkdir', '-p', '/data/kafka-archive']);
+    expect(volumesOf(init)).toEqual([{ source: 's3-data', target: '/data' }]);
+    expect(init.restart).toBe('no');
+    expect(JSON.stringify((services.s3 as Service).healthcheck?.test)).toContain('7070');
+  });
+
+  it('builds the archiver here, points it at the kafka service and tiers to the s3 service', () => {
     const archiver = services.archiver as Service;
     expect(archiver.build).toBe('.');
-    expect(archiver.depends_on).toEqual({ kafka: { condition: 'service_healthy' } });
+    expect(archiver.depends_on).toEqual({
+      kafka: { condition: 'service_healthy' },
+      s3: { condition: 'service_healthy' },
+      's3-bucket': { condition: 'service_completed_successfully' },
+    });
     const env = environmentOf(archiver);
     const config = loadConfig({ env: { ...dockerfileEnv, ...env } });
     expect(config.kafka.brokers).toEqual(['kafka:19092']);
     expect(config.archiver.topicPatterns.length).toBeGreaterThan(0);
-    expect(config.archiver.hotDir).toBe('/var/lib/kafka-archive/hot');
+    expect(config.dataDir).toBe('/var/lib/kafka-archive');
+    expect([config.archiver.hotDir, config.catalog.dir, config.disk.historyDir]).toEqual([
+      '/var/lib/kafka-archive/hot',
+      '/var/lib/kafka-archive/catalog',
+      '/var/lib/kafka-archive/disk-history',
+    ]);
+    expect(config.storage).toMatchObject({
+      type: 's3',
+      s3: { endpoint: 'http://s3:7070', bucket: 'kafka-archive' },
+    });
+    expect(JSON.stringify(archiver.healthcheck?.test)).toContain('/healthz');
   });
 });
 
@@ -313,8 +199,10 @@ describe('Dockerfile', () => {
   });
 
   it('sets only real config keys', () => {
-    expect(Object.keys(dockerfileEnv)).toEqual(['KAFKA_ARCHIVE_ARCHIVER__HOT_DIR']);
-    expect(loadConfig({ env: dockerfileEnv }).archiver.hotDir).toBe('/var/lib/kafka-archive/hot');
+    expect(dockerfileEnv).toEqual({ KAFKA_ARCHIVE_DATA_DIR: '/var/lib/kafka-archive' });
+    const c = loadConfig({ env: dockerfileEnv });
+    for (const dir of [c.archiver.hotDir, c.catalog.dir, c.storage.local.dir, c.disk.historyDir])
+      expect(dir.startsWith('/var/lib/kafka-archive/')).toBe(true);
   });
 
   it('copies nothing that .dockerignore excludes', () => {

@@ -1,6 +1,10 @@
 // The HTTP server with stand-in service parts (no Kafka): routes, status codes, metrics read on
 // scrape, disk gauges that survive unmeasurable volumes, listen errors and closing.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { Writable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +13,7 @@ import {
   Catalog,
   createLogger,
   loadConfig,
+  redactConfig,
   type ArchiverStats,
   type CatalogEntry,
   type SegmentSource,
@@ -20,6 +25,7 @@ import {
   type ServerDeps,
   type ServerHandle,
 } from '../../src/server/index.js';
+import { checkedFetch } from '../helpers/openapi.js';
 
 const log = createLogger({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'ka-server-unit-'));
@@ -75,7 +81,10 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function start(over: Partial<ServerDeps> = {}): Promise<ServerHandle> {
+async function start(
+  over: Partial<ServerDeps> = {},
+  serverConfig: ServerDeps['config']['server'] = { ...config.server, port: 0 },
+): Promise<ServerHandle> {
   const s = await startServer(
     {
       archiver: { getStats: () => stats() },
@@ -85,16 +94,16 @@ async function start(over: Partial<ServerDeps> = {}): Promise<ServerHandle> {
       config,
       ...over,
     },
-    { enabled: true, host: '127.0.0.1', port: 0 },
+    serverConfig,
     log,
   );
   servers.push(s);
   return s;
 }
 
+/** Every response of these tests is checked against the OpenAPI document. */
 async function get(s: ServerHandle, path: string, init?: RequestInit) {
-  const res = await fetch(`${s.url}${path}`, init);
-  return { status: res.status, headers: res.headers, text: await res.text() };
+  return checkedFetch(`${s.url}${path}`, init);
 }
 
 const value = (text: string, name: string) =>
@@ -131,7 +140,7 @@ describe('HTTP server', () => {
   it('metrics are read on scrape: archiver, tiering, catalog, disk, Node defaults', async () => {
     let current = stats();
     const totals = { uploaded: 4, adopted: 1, evicted: 3, bytes: 2000, failedRounds: 2 };
-    const tierer = { totals, failures: 1 };
+    const tierer = { totals, failures: 1, runOnce: () => Promise.reject(new Error('unused')) };
     const catalog = Catalog.memory();
     await catalog.put(entry(0, 0n, 9n));
     await catalog.put(entry(1, 0n, 4n, true));
@@ -270,7 +279,7 @@ describe('HTTP server', () => {
       await expect(
         startServer(
           { archiver: { getStats: () => stats() }, catalog: null, source, tierer: null, config },
-          { enabled: true, host: '127.0.0.1', port },
+          { ...config.server, port },
           log,
         ),
       ).rejects.toMatchObject({
@@ -290,5 +299,166 @@ describe('HTTP server', () => {
     await s.close();
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
     await s.close(); // idempotent
+  });
+
+  it('bearer tokens: open health, 401 without or with a bad token, 403 for read on admin, roles', async () => {
+    const READ = 'r'.repeat(20) + '-read-token';
+    const ADMIN = 'a'.repeat(20) + '-admin-token';
+    const rounds: unknown[] = [];
+    const tierer = {
+      totals: { uploaded: 0, adopted: 0, evicted: 0, bytes: 0, failedRounds: 0 },
+      failures: 0,
+      runOnce: async (f: unknown) => {
+        rounds.push(f);
+        return {
+          uploaded: 1,
+          adopted: 0,
+          evicted: 1,
+          bytes: 10,
+          evictedBytes: 10,
+          conflicts: [],
+          seconds: 0.1,
+        };
+      },
+    };
+    const lines: string[] = [];
+    const s = await startServer(
+      { archiver: { getStats: () => stats() }, catalog: Catalog.memory(), source, tierer, config },
+      {
+        ...config.server,
+        port: 0,
+        auth: { readTokens: [READ], adminTokens: [ADMIN], openMetrics: false },
+      },
+      createLogger({
+        level: 'debug',
+        destination: new Writable({
+          write(c: Buffer, _e, done) {
+            lines.push(c.toString());
+            done();
+          },
+        }),
+      }),
+    );
+    servers.push(s);
+    const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+    expect((await get(s, '/healthz')).status).toBe(200);
+    expect((await get(s, '/readyz')).status).toBe(200);
+    expect((await get(s, '/openapi.json')).status).toBe(200);
+    for (const path of ['/metrics', '/api/offsets?topic=x', '/api/disk/report']) {
+      const none = await get(s, path);
+      expect([path, none.status, JSON.parse(none.text).code]).toEqual([path, 401, 'AUTH_REQUIRED']);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer realm="kafka-archive"');
+      const bad = await get(s, path, as(`${READ}x`));
+      expect([bad.status, JSON.parse(bad.text).code]).toEqual([401, 'AUTH_INVALID_TOKEN']);
+      expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    }
+    const basic = await get(s, '/metrics', { headers: { authorization: 'Basic dXNlcjpwdw==' } });
+    expect([basic.status, JSON.parse(basic.text).code]).toEqual([401, 'AUTH_INVALID_TOKEN']);
+    // A read token reads; an admin token does everything.
+    expect((await get(s, '/metrics', as(READ))).status).toBe(200);
+    expect((await get(s, '/api/offsets?topic=x', as(READ))).status).toBe(404);
+    expect((await get(s, '/metrics', as(ADMIN))).status).toBe(200);
+    // POST /api/tier: admin only.
+    const forbidden = await get(s, '/api/tier', { method: 'POST', ...as(READ) });
+    expect([forbidden.status, JSON.parse(forbidden.text).code]).toEqual([403, 'AUTH_FORBIDDEN']);
+    expect(rounds).toEqual([]);
+    const tiered = await get(s, '/api/tier?topic=orders&olderThan=0', {
+      method: 'POST',
+      ...as(ADMIN),
+    });
+    expect(tiered.status).toBe(200);
+    expect(rounds).toEqual([{ topic: 'orders', olderThanMs: 0 }]);
+    const badAge = await get(s, '/api/tier?olderThan=soon', { method: 'POST', ...as(ADMIN) });
+    expect([badAge.status, JSON.parse(badAge.text).code]).toEqual([400, 'USAGE']);
+    const getTier = await get(s, '/api/tier', as(ADMIN));
+    expect([getTier.status, getTier.headers.get('allow')]).toEqual([405, 'POST']);
+    // Tokens never reach the log or the metrics.
+    const metrics = (await get(s, '/metrics', as(READ))).text;
+    for (const text of [lines.join(''), metrics]) {
+      expect(text).not.toContain(READ);
+      expect(text).not.toContain(ADMIN);
+    }
+  });
+
+  it('without tokens a non-loopback host is refused unless server.allowUnauthenticated', () => {
+    const env = (over: Record<string, string>) => ({
+      KAFKA_ARCHIVE_SERVER__HOST: '0.0.0.0',
+      ...over,
+    });
+    expect(() => loadConfig({ env: env({}) })).toThrow(
+      /config error: server\.host: got "0\.0\.0\.0": the API would serve archived records to the network without authentication: set server\.auth\.readTokens \/ server\.auth\.adminTokens, or server\.allowUnauthenticated: true/,
+    );
+    expect(
+      loadConfig({ env: env({ KAFKA_ARCHIVE_SERVER__ALLOW_UNAUTHENTICATED: 'true' }) }).server.host,
+    ).toBe('0.0.0.0');
+    const withTokens = loadConfig({
+      env: env({ KAFKA_ARCHIVE_SERVER__AUTH__READ_TOKENS: 'x'.repeat(32) + ',' + 'y'.repeat(32) }),
+    });
+    expect(withTokens.server.auth.readTokens).toHaveLength(2);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) {
+      expect(loadConfig({ env: { KAFKA_ARCHIVE_SERVER__HOST: host } }).server.host).toBe(host);
+    }
+    expect(() =>
+      loadConfig({ env: { KAFKA_ARCHIVE_SERVER__AUTH__ADMIN_TOKENS: 'short' } }),
+    ).toThrow(
+      /server\.auth\.adminTokens\.0: got "short": expected tokens of at least 16 characters/,
+    );
+    // config show never prints them
+    expect(JSON.stringify(redactConfig(withTokens))).not.toContain('x'.repeat(32));
+  });
+
+  it('HTTPS from server.tls, certificate reloaded on demand (SIGHUP in run)', async () => {
+    const tlsDir = join(dir, 'tls');
+    mkdirSync(tlsDir, { recursive: true });
+    const cert = join(tlsDir, 'cert.pem');
+    const key = join(tlsDir, 'key.pem');
+    const gen = (cn: string) =>
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-days',
+          '1',
+          '-subj',
+          `/CN=${cn}`,
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
+    gen('first');
+    const s = await start({}, { ...config.server, port: 0, tls: { certFile: cert, keyFile: key } });
+    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const subject = () =>
+      new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(
+          `${s.url}/healthz`,
+          { ca: readFileSync(cert), agent: false },
+          (res) => {
+            const peer = (res.socket as TLSSocket).getPeerCertificate();
+            res.resume();
+            resolve(String(peer.subject.CN));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await subject()).toBe('first');
+    gen('second');
+    await s.reloadTls();
+    expect(await subject()).toBe('second');
+    writeFileSync(key, 'not a key');
+    await expect(s.reloadTls()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(fetch(`${s.url.replace('https', 'http')}/healthz`)).rejects.toThrow();
   });
 });

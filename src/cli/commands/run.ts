@@ -25,15 +25,26 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         opts: { topics?: string; topicPattern?: string[]; group?: string },
         command: Command,
       ) => {
-        const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
+        // The flags go through the config schema: `--topic-pattern '['` is refused like the
+        // same pattern in the file.
+        const ctx = makeContext(command.optsWithGlobals<GlobalOptions>(), [
+          ...(opts.topics !== undefined
+            ? [{ path: 'archiver.topics', value: opts.topics, source: '--topics' }]
+            : []),
+          ...(opts.topicPattern !== undefined
+            ? [
+                {
+                  path: 'archiver.topicPatterns',
+                  value: opts.topicPattern,
+                  source: '--topic-pattern',
+                },
+              ]
+            : []),
+          ...(opts.group !== undefined
+            ? [{ path: 'archiver.groupId', value: opts.group, source: '--group' }]
+            : []),
+        ]);
         const cfg = ctx.config;
-        if (opts.topics !== undefined)
-          cfg.archiver.topics = opts.topics
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean);
-        if (opts.topicPattern !== undefined) cfg.archiver.topicPatterns = opts.topicPattern;
-        if (opts.group !== undefined) cfg.archiver.groupId = opts.group;
         if (cfg.archiver.topics.length === 0 && cfg.archiver.topicPatterns.length === 0) {
           ctx.log.warn(
             'no topics configured (archiver.topics / archiver.topicPatterns): nothing will be archived',
@@ -73,6 +84,8 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         };
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
+        // SIGHUP: re-read the HTTPS certificate and key (a renewed certificate, no restart).
+        process.on('SIGHUP', () => void server?.reloadTls().catch(() => undefined));
         service = await createArchiverService(cfg, ctx.log);
         if (signalled === null && cfg.server.enabled) {
           server = await startServer({ ...service, config: cfg }, cfg.server, ctx.log).catch(

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../../config/index.js';
-import { ArchiveError, ErrorCodes } from '../../errors.js';
+import { ArchiveError, codeOf, ErrorCodes } from '../../errors.js';
 import type { Logger } from '../../log/index.js';
 import {
   collectDiskReport,
@@ -169,7 +169,7 @@ export class DiskReportScheduler {
       this.stats_.lastError = error.message;
       this.stats_.lastFinishedAt = new Date().toISOString();
       this.options.log.error(
-        { event: 'disk_report_failed', err: error },
+        { event: 'disk_report_failed', code: codeOf(err), err: error },
         `disk report failed: ${error.message}`,
       );
       return { status: 'failed', error };

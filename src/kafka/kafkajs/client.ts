@@ -7,6 +7,8 @@ import { loadKafkajs } from './ordered-headers.js';
 import { registerCodecs } from './codecs.js';
 import { randomUUID } from 'node:crypto';
 import { kafkaError, kafkaErrorCode } from './errors.js';
+import { connectError, throttledLogCreator } from './diagnostics.js';
+import { kafkaTlsOptions } from '../tls.js';
 import type {
   Admin,
   CommittedOffset,
@@ -63,13 +65,6 @@ function groupByTopic(items: TopicPartition[]): Array<{ topic: string; partition
   return [...map].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  1: 'error',
-  2: 'warn',
-  4: 'info',
-  5: 'debug',
-};
-
 /**
  * Messages of the Kafka protocol errors kafkajs retries itself (its own table). Its connections
  * log every error response at error level before the caller decides to retry: for these that
@@ -86,26 +81,19 @@ const RETRIABLE_PROTOCOL_ERRORS: ReadonlySet<string> = new Set(
     .map((e) => e.message),
 );
 
-function logCreator(log: Logger): KafkaJS.logCreator {
-  return () =>
-    ({ level, log: entry }) => {
-      const { message, ...rest } = entry;
-      const retried =
-        message.startsWith('Response ') &&
-        RETRIABLE_PROTOCOL_ERRORS.has(String((rest as { error?: unknown }).error ?? ''));
-      // Transactional producers abort and are re-run on errors (restore resumes), so bounded
-      // retries are intended there: kafkajs' warning about them is noise.
-      // CONCURRENT_TRANSACTIONS answers a transaction begun while the previous one's markers
-      // are written: kafkajs retries them (every transaction meets one) but logs each as an error.
-      const noise =
-        retried ||
-        message.startsWith('Limiting retries for the idempotent producer') ||
-        /another concurrent operation on the same transaction/.test(
-          `${message} ${String((rest as { error?: unknown }).error ?? '')}`,
-        );
-      const lvl = noise ? 'debug' : (LEVELS[level] ?? 'info');
-      log[lvl]({ ...rest, component: 'kafkajs' }, message);
-    };
+/**
+ * kafkajs lines that are noise at warning level: retried protocol errors, and the transactional
+ * producer's bounded retries (restore re-runs aborted transactions). They are logged at debug.
+ */
+function kafkajsNoise(message: string, fields: Record<string, unknown>): boolean {
+  const error = String(fields.error ?? '');
+  return (
+    (message.startsWith('Response ') && RETRIABLE_PROTOCOL_ERRORS.has(error)) ||
+    message.startsWith('Limiting retries for the idempotent producer') ||
+    // CONCURRENT_TRANSACTIONS answers a transaction begun while the previous one's markers
+    // are written: kafkajs retries them (every transaction meets one) but logs each as an error.
+    /another concurrent operation on the same transaction/.test(`${message} ${error}`)
+  );
 }
 
 class KafkajsConsumer implements GroupConsumer {
@@ -575,10 +563,10 @@ export function createKafkajsClient(
   log: Logger,
   options: KafkajsClientOptions = {},
 ): KafkaClient {
-  const kafka = new kafkajs.Kafka({
+  const kafkaOptions: KafkaJS.KafkaConfig = {
     clientId: config.clientId,
     brokers: config.brokers,
-    ssl: config.ssl,
+    ...(config.ssl ? { ssl: kafkaTlsOptions(config) ?? true } : {}),
     ...(config.sasl !== undefined
       ? {
           sasl: {
@@ -591,23 +579,32 @@ export function createKafkajsClient(
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     logLevel: kafkajs.logLevel.WARN,
-    logCreator: logCreator(log.child({ component: 'kafka' })),
+    logCreator: throttledLogCreator(log.child({ component: 'kafka' }), { debugIf: kafkajsNoise }),
     retry: { retries: options.retries ?? 8, initialRetryTime: 300, maxRetryTime: 30_000 },
+  };
+  const kafka = new kafkajs.Kafka(kafkaOptions);
+  // Admin clients connect with few retries of their own (kafkajs applies the client's retry
+  // settings to connecting): callers retry on their own schedule (the archiver with back-off,
+  // logging once per window), so an unreachable cluster is reported in seconds, not after a
+  // minute of kafkajs retries.
+  const adminKafka = new kafkajs.Kafka({
+    ...kafkaOptions,
+    retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 5_000 },
   });
   return {
     async admin() {
-      const a = kafka.admin();
+      const a = adminKafka.admin();
       try {
         await a.connect();
       } catch (err) {
+        // An untrusted certificate and refused credentials get their own clear message; a
+        // missing ACL its own code; anything else is an unreachable cluster.
+        const e = connectError(err, config.brokers);
+        if (e.code !== ErrorCodes.KAFKA_UNAVAILABLE) throw e;
         const code = kafkaErrorCode(err);
         if (code !== null && code !== ErrorCodes.KAFKA_UNAVAILABLE)
           throw kafkaError(err, `connecting to Kafka at ${config.brokers.join(',')}`);
-        throw new ArchiveError(
-          ErrorCodes.KAFKA_UNAVAILABLE,
-          `cannot connect to Kafka at ${config.brokers.join(',')}: ${(err as Error).message}`,
-          { retryable: true, cause: err },
-        );
+        throw e;
       }
       return new KafkajsAdmin(a, kafka);
     },

@@ -7,6 +7,7 @@ import {
 import type { KafkaConfig } from '../../config/index.js';
 import type { Logger } from '../../log/index.js';
 import { describeKafkaError } from './errors.js';
+import { kafkaTlsOptions } from '../tls.js';
 
 /** Connection settings shared by every client object (and the consumer's fetch connections). */
 export interface ClientSettings extends ConnectionOptions {
@@ -54,7 +55,8 @@ export function clientSettings(config: KafkaConfig): ClientSettings {
     retries: 8,
     retryDelay,
     metadataMaxAge: 5_000,
-    ...(config.ssl ? { tls: {}, tlsServerName: true } : {}),
+    // kafka.tls.*: the CA, a client certificate, host name verification (as for kafkajs).
+    ...(config.ssl ? { tls: kafkaTlsOptions(config) ?? {}, tlsServerName: true } : {}),
     ...(sasl !== undefined ? { sasl } : {}),
   };
 }
