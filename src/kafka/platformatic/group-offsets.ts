@@ -29,12 +29,14 @@ const COORDINATOR_ERRORS = [
   'COORDINATOR_LOAD_IN_PROGRESS',
   'COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR',
+  // requireStable: a transaction that committed offsets is still writing its markers.
+  'UNSTABLE_OFFSET_COMMIT',
 ];
 
 /**
  * A group's committed next-offsets with their metadata, for every partition of the existing
  * topics that has one (topics that do not exist are absent; a group that does not exist gives
- * empty maps). Retried while the group coordinator settles.
+ * empty maps). Stable offsets only (KIP-447); retried while the group coordinator settles.
  */
 export async function readGroupOffsets(
   admin: Admin,
@@ -46,6 +48,9 @@ export async function readGroupOffsets(
   if (counts.size === 0) return out;
   for (const name of counts.keys()) out.set(name, new Map());
   const request = {
+    // Offsets committed by a transaction count once it has completed, including one that has
+    // just committed (without this the broker answers with the offsets from before it).
+    requireStable: true,
     groups: [
       {
         groupId,
