@@ -120,6 +120,15 @@ describe.skipIf(refused !== null)(`disk watermarks on Kafka ${kafkaInfo.version}
         90_000,
       );
       await waitFor('back under high', () => usedPercent() < 70, 60_000);
+      // The monitor holds `high` (and keeps evicting) until a sample sees usage below low. Wait
+      // for that: eviction still running while the filler lands would free space under it and
+      // keep the volume below flood, so no reserve would ever be released.
+      await waitForMetric(
+        p,
+        'volume_watermark_state{volume="hot",kind="hot"}',
+        (v) => v <= 1,
+        60_000,
+      );
 
       // 2. Flood (another tenant fills the disk): pause, release exactly one reserve, one alert.
       const s = statfsSync(mountDir);
