@@ -18,4 +18,6 @@ args=(run "$url/openapi.json" --url "$url" --checks all
   --max-examples "$examples" --seed "${FUZZ_SEED:-20261201}" --no-shrink
   --request-timeout 30 --workers 1 --no-color --warnings off)
 [ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
-exec .cache/schemathesis/bin/st "${args[@]}"
+# From .cache/: schemathesis keeps its own cache (.schemathesis/) in the working directory.
+cd .cache
+exec schemathesis/bin/st "${args[@]}"
