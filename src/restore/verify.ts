@@ -131,8 +131,10 @@ export async function verifyJob(
   const ranges: PartitionRange[] = [];
   try {
     admin = await deps.target.admin();
+    const ends =
+      state.status === 'done' ? await stableEnds(admin, state, index, deps.log) : new Map();
     for (const t of state.targets) {
-      const offsets = await admin.offsets(t.topic);
+      const offsets = ends.get(t.topic) ?? (await admin.offsets(t.topic));
       for (let p = 0; p < t.partitions; p++) {
         const from = BigInt(t.startOffsets[String(p)] ?? '0');
         const to = offsets.get(p)?.high ?? from;
@@ -221,3 +223,54 @@ export async function verifyJob(
 }
 
 const toBig = (s: string | null) => (s === null ? null : BigInt(s));
+
+/** How long a finished job's verification waits for the target to expose its last transactions. */
+const STABLE_WAIT_MS = 30_000;
+
+/**
+ * The targets' committed ends, once they cover what the job wrote. A transaction's commit
+ * returns before the broker has written its markers, so right after a restore a target
+ * partition's last stable offset can still stand before the job's last records (and a
+ * read_committed reader sees none of them). Waits, bounded, until every partition's end
+ * reaches the end of the job's runs there.
+ */
+async function stableEnds(
+  admin: Admin,
+  state: JobState,
+  index: RunIndex,
+  log: Logger,
+): Promise<Map<string, Map<number, { low: bigint; high: bigint }>>> {
+  const expected = new Map<string, bigint>();
+  for (const tp of index.targets()) {
+    const end = index
+      .target(tp.topic, tp.partition)
+      .reduce(
+        (n, r) => (r.newFrom + (r.to - r.from) + 1n > n ? r.newFrom + (r.to - r.from) + 1n : n),
+        0n,
+      );
+    expected.set(partitionKey(tp.topic, tp.partition), end);
+  }
+  const deadline = performance.now() + STABLE_WAIT_MS;
+  for (let wait = 25; ; wait = Math.min(wait * 2, 500)) {
+    const ends = new Map<string, Map<number, { low: bigint; high: bigint }>>();
+    let behind: string | null = null;
+    for (const t of state.targets) {
+      const offsets = await admin.offsets(t.topic);
+      ends.set(t.topic, offsets);
+      for (let p = 0; p < t.partitions && behind === null; p++) {
+        const want = expected.get(partitionKey(t.topic, p)) ?? 0n;
+        if ((offsets.get(p)?.high ?? 0n) < want)
+          behind = `${t.topic}/${p} at ${offsets.get(p)?.high ?? 0n}, job wrote up to ${want}`;
+      }
+    }
+    if (behind === null) return ends;
+    if (performance.now() > deadline) {
+      log.warn(
+        { job: state.id, behind, waitedMs: STABLE_WAIT_MS },
+        'the target does not expose all the records the job committed (its last stable offset stays behind): verifying what it exposes',
+      );
+      return ends;
+    }
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
