@@ -64,6 +64,31 @@ export class SegmentWriter {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  /**
+   * @param maxConcurrent segments encoded at once. The encoder thread appends one segment at a
+   *   time anyway; more in flight only holds more tables in DuckDB and more packed copies in the
+   *   thread's queue (with 1,000 partitions sealing together that was the bulk of the RSS). The
+   *   others wait with their records on the main thread, where the archiver's buffer budget
+   *   counts them.
+   */
+  constructor(private readonly maxConcurrent = 2) {}
+
+  private async acquire(): Promise<void> {
+    if (this.active < this.maxConcurrent) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next();
+    else this.active--;
+  }
 
   private encoder(): Worker {
     if (this.worker !== null) return this.worker;
@@ -98,6 +123,13 @@ export class SegmentWriter {
     const dir = dirname(finalPath);
     const tmp = join(dir, `.${basename(finalPath)}.tmp-${randomBytes(4).toString('hex')}`);
     const id = ++this.seq;
+    // Held while the segment is packed and encoded; the fsync and rename run outside it.
+    await this.acquire();
+    let held = true;
+    const release = () => {
+      if (held) this.release();
+      held = false;
+    };
     try {
       const worker = this.encoder();
       const done = new Promise<string>((resolve, reject) =>
@@ -152,6 +184,7 @@ export class SegmentWriter {
         shaKey,
       } satisfies EncoderRequest);
       const sha256 = await done;
+      release();
       const fh = await open(tmp, 'r+');
       try {
         await fh.sync();
@@ -162,6 +195,7 @@ export class SegmentWriter {
       await fsyncDir(dir);
       return { meta: { ...partial, sha256 }, bytes: (await stat(finalPath)).size };
     } catch (err) {
+      release();
       this.pending.delete(id);
       this.worker?.postMessage({ type: 'abort', id } satisfies EncoderRequest);
       await rm(tmp, { force: true }).catch(() => undefined);
