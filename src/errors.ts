@@ -109,6 +109,16 @@ export const ERROR_TABLE = {
     summary: 'a segment could not be sealed (I/O error); the partition pauses and retries',
   },
   SEGMENT_META_INVALID: { kind: 'data', summary: "a segment's footer metadata is invalid" },
+  RECORDS_LOST: {
+    kind: 'data',
+    summary:
+      'records were deleted from Kafka (retention, DeleteRecords) before they were archived; archiving continues at the log start and the archive keeps the gap',
+  },
+  TOPIC_DIVERGED: {
+    kind: 'data',
+    summary:
+      "a partition's log ends before the archive does (topic deleted and re-created, or truncated); it is not archived until its archived segments are moved aside",
+  },
   SEGMENT_CORRUPT: {
     kind: 'data',
     summary: 'a segment file or object is unreadable or fails its checksum (quarantined)',

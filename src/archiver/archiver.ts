@@ -16,7 +16,7 @@ import { segmentRelPath } from '../archive/index.js';
 import type { SegmentMeta, SegmentWriter } from '../segment/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { PartitionBuffer, recordSize, unarchivedContent } from './partition-buffer.js';
-import { resumeOffset } from './resume.js';
+import { checkLog, resumeOffset, type LogCheck } from './resume.js';
 import { resolveTopics, sameTopics } from './topic-resolver.js';
 
 export interface ArchiverDeps {
@@ -52,6 +52,10 @@ export interface ArchiverStats {
   bytesWritten: number;
   sealFailures: number;
   commitFailures: number;
+  /** Records removed from Kafka (retention, DeleteRecords) before they were archived. */
+  lostRecords: number;
+  /** Partitions whose log ends before the archive does (re-created topics), not archived. */
+  divergedPartitions: number;
   pausedPartitions: number;
   bufferedBytes: number;
   assignedPartitions: number;
@@ -74,6 +78,8 @@ interface PartitionState {
   chain: Promise<void>;
   sealingBytes: number;
   failing: boolean;
+  /** The log in Kafka ends before the archive does (re-created topic): nothing is archived. */
+  diverged: boolean;
 }
 
 const keyOf = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
@@ -112,7 +118,10 @@ export class Archiver {
     bytesWritten: 0,
     sealFailures: 0,
     commitFailures: 0,
+    lostRecords: 0,
   };
+  /** Log start/end per topic, fetched once per assignment for the partitions resumed in it. */
+  private logRanges = new Map<string, Promise<Map<number, { low: bigint; high: bigint }> | null>>();
   private readonly listeners: Array<(e: SealedSegmentEvent) => void> = [];
   private pausedReason: string | null = null;
   private joinedGroup = false;
@@ -267,12 +276,15 @@ export class Archiver {
   getStats(): ArchiverStats {
     let buffered = 0;
     let paused = 0;
+    let diverged = 0;
     for (const s of this.states.values()) {
       buffered += s.buffer.bytes + s.sealingBytes;
       if (s.failing || this.pausedReason !== null) paused++;
+      if (s.diverged) diverged++;
     }
     return {
       ...this.stats,
+      divergedPartitions: diverged,
       pausedPartitions: paused,
       bufferedBytes: buffered,
       assignedPartitions: this.states.size,
@@ -384,6 +396,7 @@ export class Archiver {
 
   private onAssignment(assignment: TopicPartition[]): void {
     this.joinedGroup = true;
+    this.logRanges = new Map();
     const keep = new Set(assignment.map(keyOf));
     for (const s of [...this.states.values()]) {
       if (!keep.has(s.key)) this.retire(s);
@@ -419,7 +432,12 @@ export class Archiver {
       init = (async () => {
         await this.retiring.get(key);
         const hwm = await this.deps.index.highWatermark(tp.topic, tp.partition);
-        const resume = resumeOffset(batch.fetchedOffset, hwm);
+        const check = checkLog(
+          resumeOffset(batch.fetchedOffset, hwm),
+          hwm,
+          (await this.logRange(tp.topic))?.get(tp.partition),
+        );
+        const resume = check.kind === 'diverged' ? check.expected : check.resumeAt;
         const state: PartitionState = {
           tp,
           key,
@@ -429,8 +447,10 @@ export class Archiver {
           chain: Promise.resolve(),
           sealingBytes: 0,
           failing: false,
+          diverged: check.kind === 'diverged',
         };
         this.states.set(key, state);
+        this.reportLogCheck(tp, check, hwm);
         if (resume > batch.fetchedOffset) this.consumer?.seek({ ...tp, offset: resume });
         this.deps.log.info(
           {
@@ -455,6 +475,10 @@ export class Archiver {
     if (this.stopping) return;
     const state = await this.stateFor(batch);
     if (!state.owned || this.stopping) return;
+    if (state.diverged) {
+      this.consumer?.pause([state.tp]);
+      return;
+    }
     if (batch.nextOffset <= state.nextOffset) return; // all already held or archived
     for (const r of batch.records) {
       if (r.offset < state.nextOffset) continue;
@@ -471,6 +495,56 @@ export class Archiver {
     }
     if (this.pausedReason !== null) this.consumer?.pause([state.tp]);
     await this.applyBackPressure(state, control);
+  }
+
+  /** The topic's log start and end per partition (null without an admin or on failure). */
+  private logRange(topic: string): Promise<Map<number, { low: bigint; high: bigint }> | null> {
+    let p = this.logRanges.get(topic);
+    if (p === undefined) {
+      const admin = this.admin;
+      p =
+        admin === null
+          ? Promise.resolve(null)
+          : admin.offsets(topic).catch((err: unknown) => {
+              this.deps.log.warn(
+                { topic, err: describeError(err) },
+                'cannot read the log start and end offsets; resuming without checking them',
+              );
+              return null;
+            });
+      this.logRanges.set(topic, p);
+    }
+    return p;
+  }
+
+  private reportLogCheck(tp: TopicPartition, check: LogCheck, hwm: bigint | null): void {
+    if (check.kind === 'lost') {
+      this.stats.lostRecords += Number(check.count);
+      this.deps.log.error(
+        {
+          code: ErrorCodes.RECORDS_LOST,
+          topic: tp.topic,
+          partition: tp.partition,
+          fromOffset: check.from.toString(),
+          toOffset: check.to.toString(),
+          records: check.count.toString(),
+        },
+        `${check.count} records of ${tp.topic}/${tp.partition} (offsets ${check.from}-${check.to}) were deleted from Kafka (retention or DeleteRecords) before they were archived; archiving continues at the log start ${check.resumeAt}, and the archive keeps the gap`,
+      );
+    } else if (check.kind === 'diverged') {
+      this.consumer?.pause([tp]);
+      this.deps.log.error(
+        {
+          code: ErrorCodes.TOPIC_DIVERGED,
+          topic: tp.topic,
+          partition: tp.partition,
+          logEndOffset: check.logEnd.toString(),
+          archivedHighWatermark: hwm?.toString() ?? null,
+          expectedOffset: check.expected.toString(),
+        },
+        `${tp.topic}/${tp.partition} ends at offset ${check.logEnd} in Kafka, but the archive (or the group's commit) is already at ${check.expected}: the topic was deleted and re-created, or the partition was truncated. This partition is not archived, so the new records are not mixed with the archived ones; they stay in Kafka until its retention deletes them. Move the topic's archived segments aside (hot directory and bucket, then \`kafka-archive catalog rebuild\`) to archive it from the start`,
+      );
+    }
   }
 
   /** Keeps memory bounded: seal the largest buffers, and wait while too much is being sealed. */

@@ -103,6 +103,16 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     'Failed offset commits (the next commit catches up).',
     () => stats().commitFailures,
   );
+  total(
+    'lost_records_total',
+    'Records deleted from Kafka (retention, DeleteRecords) before they were archived (code RECORDS_LOST).',
+    () => stats().lostRecords,
+  );
+  gauge(
+    'diverged_partitions',
+    'Partitions not archived because their log ends before the archive does: re-created topic or truncated partition (code TOPIC_DIVERGED).',
+    () => stats().divergedPartitions,
+  );
   gauge(
     'paused_partitions',
     'Partitions whose consumption is paused (failing seals, full disk).',

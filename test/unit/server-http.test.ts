@@ -50,6 +50,8 @@ function stats(over: Partial<ArchiverStats> = {}): ArchiverStats {
     bytesWritten: 99_999,
     sealFailures: 2,
     commitFailures: 1,
+    lostRecords: 0,
+    divergedPartitions: 0,
     pausedPartitions: 0,
     bufferedBytes: 4096,
     assignedPartitions: 3,

@@ -153,6 +153,8 @@ describe('server readiness', () => {
     bytesWritten: 0,
     sealFailures: 0,
     commitFailures: 0,
+    lostRecords: 0,
+    divergedPartitions: 0,
     pausedPartitions: 0,
     bufferedBytes: 0,
     assignedPartitions: 0,
