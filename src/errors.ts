@@ -111,7 +111,7 @@ export const ERROR_TABLE = {
     exit: 3,
   },
   RESTORE_GROUP_ACTIVE: {
-    kind: 'usage',
+    kind: 'unavailable',
     summary:
       'translate-offsets --apply: the group has active members on the target; stop them first',
   },
