@@ -28,6 +28,9 @@ export interface SnapshotRound {
   failed: number;
 }
 
+/** How long stop() waits for a round in progress. */
+const STOP_WAIT_MS = 5_000;
+
 /** An unchanged group is written again after this long, so a lookup finds it within days. */
 const REWRITE_UNCHANGED_MS = 86_400_000;
 
@@ -74,10 +77,18 @@ export class GroupSnapshotter {
     tick();
   }
 
+  /** Stops the timer; a round in progress gets a few seconds (snapshots can be abandoned). */
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    await this.running?.catch(() => undefined);
+    if (this.running !== null) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.running.catch(() => undefined),
+        new Promise((r) => (t = setTimeout(r, STOP_WAIT_MS))),
+      ]);
+      clearTimeout(t);
+    }
     await this.dropAdmin();
   }
 

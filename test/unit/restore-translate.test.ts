@@ -18,7 +18,8 @@ import {
   writeGroupSnapshot,
 } from '../../src/archive/index.js';
 import { GroupSnapshotter, groupMatcher } from '../../src/archiver/index.js';
-import { ArchiveError } from '../../src/errors.js';
+import type { ArchiveError } from '../../src/errors.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import type { JobState } from '../../src/restore/job-store.js';
 import type { OffsetRun } from '../../src/restore/offset-map.js';
@@ -31,8 +32,6 @@ import {
 import type { PartitionPlan, RestoreRequest } from '../../src/restore/types.js';
 import { MemoryObjectStore } from '../../src/storage/memory.js';
 import { FakeKafka } from '../fakes/kafka.js';
-
-const silent = createLogger({ level: 'silent' });
 
 const run = (from: bigint, to: bigint, newFrom: bigint, partition = 0): OffsetRun => ({
   topic: 'orders',
@@ -266,6 +265,22 @@ describe('group snapshotter', () => {
     });
     return { log, lines };
   }
+
+  it('archiver.groups: names and regexes, default none, every 60 s; a bad regex names the key', () => {
+    const c = loadConfig({ env: { KAFKA_ARCHIVE_ARCHIVER__GROUPS: 'billing, alerts\\..*' } });
+    expect(c.archiver.groups).toEqual(['billing', 'alerts\\..*']);
+    expect(c.archiver.groupsIntervalMs).toBe(60_000);
+    expect(loadConfig({ env: {} }).archiver.groups).toEqual([]);
+    let message = '';
+    try {
+      loadConfig({ env: { KAFKA_ARCHIVE_ARCHIVER__GROUPS: 'ok,a(' } });
+    } catch (err) {
+      message = JSON.stringify(err) + String(err);
+    }
+    expect(message).toMatch(
+      /archiver\.groups\.1: got \\?"a\(\\?": expected a valid JavaScript regular expression/,
+    );
+  });
 
   it('matches names and whole-name regexes', () => {
     const m = groupMatcher(['billing', 'alerts\\..*']);

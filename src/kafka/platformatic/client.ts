@@ -23,9 +23,17 @@ import { installVarInt64Fix } from './varint-fix.js';
  * batch ranges that cover skipped control and aborted records, bounded fetches; idempotent
  * producers with acks=all; Java-compatible key partitioning.
  */
-export function createPlatformaticClient(config: KafkaConfig, log: Logger): KafkaClient {
+export function createPlatformaticClient(
+  config: KafkaConfig,
+  log: Logger,
+  /** Retries of each request (the client's back-off, 300 ms doubling); default 8. */
+  options: { retries?: number } = {},
+): KafkaClient {
   installVarInt64Fix();
-  const settings = clientSettings(config);
+  const settings = {
+    ...clientSettings(config),
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
+  };
   const klog = log.child({ component: 'kafka' });
   const where = config.brokers.join(',');
   /** A producer is lazy: one metadata request checks that the brokers answer. */
