@@ -14,7 +14,7 @@ export { createKafkajsClient };
 export function createKafkaClient(
   config: KafkaConfig,
   log: Logger,
-  /** Retries of each request (both clients back off between them; default 8). */
+  /** Retries of each request (kafkajs), of each admin request (@platformatic/kafka); default 8. */
   options: KafkajsClientOptions = {},
 ): KafkaClient {
   switch (config.client) {

@@ -26,12 +26,16 @@ import { installVarInt64Fix } from './varint-fix.js';
 export function createPlatformaticClient(
   config: KafkaConfig,
   log: Logger,
-  /** Retries of each request (the client's back-off, 300 ms doubling); default 8. */
+  /**
+   * Retries of each admin request (the client's back-off, 300 ms doubling; default 8), so a
+   * caller can fail fast on an unreachable cluster. Producers and consumers keep 8.
+   */
   options: { retries?: number } = {},
 ): KafkaClient {
   installVarInt64Fix();
-  const settings = {
-    ...clientSettings(config),
+  const settings = clientSettings(config);
+  const adminSettings = {
+    ...settings,
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
   };
   const klog = log.child({ component: 'kafka' });
@@ -53,7 +57,7 @@ export function createPlatformaticClient(
   }
   return {
     async admin() {
-      return new PlatformaticAdmin(await connected(new PltAdmin({ ...settings })));
+      return new PlatformaticAdmin(await connected(new PltAdmin({ ...adminSettings })));
     },
     consumer({ groupId, sessionTimeoutMs }) {
       return new PlatformaticConsumer(settings, groupId, klog, sessionTimeoutMs);
