@@ -629,6 +629,15 @@ function printTranslate(ctx: CommandContext, r: TranslateReport): void {
   else ctx.out('not applied (give --apply to commit these offsets for the group on the target)');
 }
 
+function asOfArg(value: string): bigint {
+  try {
+    return parseTimeArg('--as-of', value);
+  } catch (err) {
+    if (err instanceof ArchiveError) throw usage(`${err.message}, or now`);
+    throw err;
+  }
+}
+
 async function translateCommand(
   ctx: CommandContext,
   o: RestoreOptions,
@@ -641,11 +650,7 @@ async function translateCommand(
   const job = o.job;
   const group = o.group;
   const asOfMs =
-    o.asOf === undefined
-      ? null
-      : o.asOf === 'now'
-        ? Date.now()
-        : Number(parseTimeArg('--as-of', o.asOf));
+    o.asOf === undefined ? null : o.asOf === 'now' ? Date.now() : Number(asOfArg(o.asOf));
   const brokers = o.targetBrokers !== undefined ? parseBrokers(o.targetBrokers) : undefined;
   await withService(ctx, brokers, async (service) => {
     const r = await service.translateOffsets(job, { group, asOfMs, apply: o.apply === true });
