@@ -104,6 +104,27 @@ export const ERROR_TABLE = {
     kind: 'unavailable',
     summary: 'SIGINT/SIGTERM: the current transaction finished or aborted; run again to resume',
   },
+  RESTORE_GROUP_UNKNOWN: {
+    kind: 'not_found',
+    summary:
+      'translate-offsets: the group has no committed offset on the source topics (live), or no archived snapshot at or before `--as-of`',
+    exit: 3,
+  },
+  RESTORE_GROUP_ACTIVE: {
+    kind: 'unavailable',
+    summary:
+      'translate-offsets --apply: the group has active members on the target; stop them first',
+  },
+  RESTORE_TRANSLATE_REFUSED: {
+    kind: 'usage',
+    summary:
+      'translate-offsets needs a finished job that kept the partitions (not `--repartition`)',
+  },
+  GROUP_SNAPSHOT_FAILED: {
+    kind: 'unavailable',
+    summary:
+      'consumer-group positions could not be read or archived; retried every `archiver.groupsIntervalMs`',
+  },
   SEGMENT_WRITE_FAILED: {
     kind: 'unavailable',
     summary: 'a segment could not be sealed (I/O error); the partition pauses and retries',

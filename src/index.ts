@@ -11,8 +11,14 @@ export type * from './kafka/types.js';
 export { createKafkajsClient } from './kafka/index.js';
 export * from './archive/index.js';
 export * from './segment/index.js';
-export { Archiver } from './archiver/index.js';
-export type { ArchiverDeps, ArchiverStats, SealedSegmentEvent } from './archiver/index.js';
+export { Archiver, GroupSnapshotter, groupMatcher } from './archiver/index.js';
+export type {
+  ArchiverDeps,
+  ArchiverStats,
+  GroupSnapshotterDeps,
+  SealedSegmentEvent,
+  SnapshotRound,
+} from './archiver/index.js';
 export * from './catalog/index.js';
 export * from './storage/index.js';
 export * from './tiering/index.js';

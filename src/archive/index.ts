@@ -1,5 +1,12 @@
 export {
   assertTopicName,
+  decodeGroupName,
+  encodeGroupName,
+  groupNameStorable,
+  groupPrefix,
+  groupSnapshotKey,
+  GROUPS_PREFIX,
+  parseGroupSnapshotKey,
   parsePartitionDir,
   parseSegmentFileName,
   parseSegmentKey,
@@ -20,3 +27,10 @@ export type { SegmentObject } from './cold.js';
 export { hotSource, tieredBuffer, tieredSource } from './source.js';
 export type { SegmentSource, TieredSegment } from './source.js';
 export { hashFile, hashObject } from './verify.js';
+export {
+  findGroupSnapshot,
+  formatGroupSnapshot,
+  parseGroupSnapshot,
+  writeGroupSnapshot,
+} from './groups.js';
+export type { GroupOffsetRow, GroupSnapshot } from './groups.js';

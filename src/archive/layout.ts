@@ -5,6 +5,7 @@ import { ArchiveError, ErrorCodes } from '../errors.js';
  *
  *   topic=<topic>/_topic.json                                         topic metadata snapshot
  *   topic=<topic>/partition=<p>/<first, 20 digits>-<last, 20 digits>.parquet   one segment
+ *   _groups/group=<group>/date=<YYYY-MM-DD>/<capture ms, 20 digits>.jsonl        consumer-group positions
  *
  * Hive-style so query engines see topic and partition as columns; zero-padded so names sort by
  * offset.
@@ -92,4 +93,68 @@ export function parseSegmentKey(key: string): SegmentLocation | null {
   const span = parseSegmentFileName(parts[2] as string);
   if (topic === null || partition === null || span === null || !TOPIC_RE.test(topic)) return null;
   return { topic, partition, ...span };
+}
+
+/**
+ * Consumer-group positions (see groups.ts): one JSON-lines object per snapshot of a group,
+ * `_groups/group=<group>/date=<UTC day>/<capture time in ms, 20 digits>.jsonl`. The group name
+ * is percent-encoded (every byte outside [A-Za-z0-9._-], as Hive does), so any Kafka group id
+ * makes a valid key; DuckDB decodes it back in the `group` partition column.
+ */
+export const GROUPS_PREFIX = '_groups/';
+const GROUP_DIR = 'group=';
+const GROUP_FILE_RE = /^(\d{20})\.jsonl$/;
+/** A key path segment holds at most 255 bytes (storage key rules). */
+const MAX_GROUP_SEGMENT = 255;
+
+export function encodeGroupName(group: string): string {
+  let out = '';
+  for (const byte of Buffer.from(group, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9._-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function decodeGroupName(encoded: string): string | null {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a group's snapshots can be stored (its encoded name fits a key segment). */
+export function groupNameStorable(group: string): boolean {
+  return group.length > 0 && GROUP_DIR.length + encodeGroupName(group).length <= MAX_GROUP_SEGMENT;
+}
+
+/** `_groups/group=<g>/`: every snapshot of a group. */
+export function groupPrefix(group: string): string {
+  return `${GROUPS_PREFIX}${GROUP_DIR}${encodeGroupName(group)}/`;
+}
+
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** `_groups/group=<g>/date=<YYYY-MM-DD>/`: a group's snapshots of one UTC day. */
+export function groupDayPrefix(group: string, ms: number): string {
+  return `${groupPrefix(group)}date=${utcDay(ms)}/`;
+}
+
+export function groupSnapshotKey(group: string, capturedAtMs: number): string {
+  return `${groupDayPrefix(group, capturedAtMs)}${String(capturedAtMs).padStart(20, '0')}.jsonl`;
+}
+
+/** The group and capture time a snapshot key names, or null for any other key. */
+export function parseGroupSnapshotKey(key: string): { group: string; capturedAtMs: number } | null {
+  if (!key.startsWith(GROUPS_PREFIX)) return null;
+  const parts = key.slice(GROUPS_PREFIX.length).split('/');
+  if (parts.length !== 3) return null;
+  const [g, d, f] = parts as [string, string, string];
+  const m = GROUP_FILE_RE.exec(f);
+  if (!g.startsWith(GROUP_DIR) || !/^date=\d{4}-\d{2}-\d{2}$/.test(d) || m === null) return null;
+  const group = decodeGroupName(g.slice(GROUP_DIR.length));
+  const capturedAtMs = Number(m[1]);
+  if (group === null || !Number.isSafeInteger(capturedAtMs)) return null;
+  return { group, capturedAtMs };
 }

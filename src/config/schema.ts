@@ -210,6 +210,11 @@ const archiverSchema = z
     metadataRefreshMs: duration().default(30_000),
     sealRetryInitialMs: duration().default(1_000),
     sealRetryMaxMs: duration().default(60_000),
+    /** Consumer groups whose positions are archived: names or whole-name regexes. */
+    groups: stringList('consumer-group names or regular expressions')
+      .pipe(z.array(regexString))
+      .default([]),
+    groupsIntervalMs: duration().default(60_000),
   })
   .prefault({});
 

@@ -14,13 +14,13 @@ export { createKafkajsClient };
 export function createKafkaClient(
   config: KafkaConfig,
   log: Logger,
-  /** kafkajs only: retries of each request (@platformatic/kafka keeps its own). */
+  /** Retries of each request (kafkajs), of each admin request (@platformatic/kafka); default 8. */
   options: KafkajsClientOptions = {},
 ): KafkaClient {
   switch (config.client) {
     case 'platformatic':
       return lazyClient(async () =>
-        (await import('./platformatic/client.js')).createPlatformaticClient(config, log),
+        (await import('./platformatic/client.js')).createPlatformaticClient(config, log, options),
       );
     case 'kafkajs':
       return createKafkajsClient(config, log, options);

@@ -151,7 +151,30 @@ export interface Admin {
     groupId: string,
     topics: string[],
   ): Promise<Map<string, Map<number, CommittedOffset>>>;
+  /** Ids of the cluster's consumer groups (classic protocol), empty groups included. */
+  listGroups(): Promise<string[]>;
+  /** A group's state and members; a group that does not exist is `Dead` without members. */
+  describeGroup(groupId: string): Promise<GroupDescription>;
+  /**
+   * Commits offsets (next offset to consume) for a group that has no active members, outside
+   * any membership (as `kafka-consumer-groups --reset-offsets --execute`). A group with members
+   * is refused by the broker; callers check describeGroup first.
+   */
+  commitGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
   disconnect(): Promise<void>;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  /** Kafka's group state: Empty, Stable, PreparingRebalance, CompletingRebalance, Dead, ... */
+  state: string;
+  members: GroupMember[];
 }
 
 export interface KafkaClient {

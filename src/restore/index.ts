@@ -25,3 +25,12 @@ export type {
   RunOptions,
   TargetPlan,
 } from './types.js';
+export { translateGroupOffsets, translateJob, translateOffset } from './translate.js';
+export type {
+  PositionSource,
+  TranslateDeps,
+  TranslatedPartition,
+  TranslateReport,
+  Translation,
+  TranslationKind,
+} from './translate.js';

@@ -18,7 +18,7 @@ import type { Logger } from '../log/index.js';
 import type { SegmentSource } from '../archive/index.js';
 import type { Tierer } from '../tiering/index.js';
 import type { ArchiverView } from './health.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type GroupSnapshotStats } from './metrics.js';
 import { createRoutes } from './routes.js';
 import { Authenticator } from './auth.js';
 import { openApiDocument } from './openapi.js';
@@ -54,6 +54,8 @@ export interface ServerDeps {
   monitor?: VolumeSampleSource | null;
   /** The scheduled disk report: growth, forecasts and unclean-restart headroom gauges. */
   reports?: { lastReport: DiskReport | null } | null;
+  /** Consumer-group snapshots (archiver.groups), when configured. */
+  groups?: { stats: GroupSnapshotStats } | null;
   /** The whole configuration: hot directory (reads) and disk volumes (gauges). */
   config: Config;
 }
@@ -128,6 +130,7 @@ export async function startServer(
     tierer: deps.tierer,
     volumes,
     reports: deps.reports ?? null,
+    groups: deps.groups ?? null,
     stopping: () => stopping,
   });
   const auth = new Authenticator(config.auth);

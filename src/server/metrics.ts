@@ -17,8 +17,18 @@ export interface MetricsDeps {
   tierer: Pick<Tierer, 'totals' | 'failures'> | null;
   volumes: VolumeSampler;
   reports?: { lastReport: DiskReport | null } | null;
+  /** Consumer-group snapshots (archiver.groups), when configured. */
+  groups?: { stats: GroupSnapshotStats } | null;
   /** True once the server is closing (readiness). */
   stopping: () => boolean;
+}
+
+/** The running totals of the consumer-group snapshotter (GroupSnapshotter.stats). */
+export interface GroupSnapshotStats {
+  rounds: number;
+  written: number;
+  failures: number;
+  lastWrittenAtMs: number;
 }
 
 export interface Metrics {
@@ -161,6 +171,26 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       'tiering_consecutive_failures',
       'Failed tiering rounds in a row (0 = healthy).',
       () => tierer.failures,
+    );
+  }
+
+  // ---- consumer-group snapshots ---------------------------------------------------------------
+  const groups = deps.groups?.stats;
+  if (groups !== undefined) {
+    total(
+      'group_snapshots_written_total',
+      'Consumer-group position snapshots written to the object store.',
+      () => groups.written,
+    );
+    total(
+      'group_snapshot_failures_total',
+      'Failed consumer-group snapshots (listing, reading offsets or writing; each counts).',
+      () => groups.failures,
+    );
+    gauge(
+      'group_snapshot_last_written_timestamp_seconds',
+      'When the last consumer-group snapshot was written (0 = none yet by this process).',
+      () => groups.lastWrittenAtMs / 1000,
     );
   }
 

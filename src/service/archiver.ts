@@ -1,4 +1,4 @@
-import { Archiver } from '../archiver/index.js';
+import { Archiver, GroupSnapshotter } from '../archiver/index.js';
 import { LocalSegmentIndex, tieredSource, type SegmentSource } from '../archive/index.js';
 import { archivedHighWatermark, Catalog, entryFromMeta, reconcileHot } from '../catalog/index.js';
 import type { Config } from '../config/index.js';
@@ -24,6 +24,8 @@ export interface ArchiverService {
   monitor: DiskMonitor | null;
   /** The scheduled disk report (disk.reportSchedule), null when disk.monitor.enabled is off. */
   reports: DiskReportScheduler | null;
+  /** Consumer-group positions to the object store (archiver.groups), null when none are set. */
+  groups: GroupSnapshotter | null;
   /** Starts consuming and, when enabled, tiering and the disk monitor. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -127,10 +129,22 @@ export async function createArchiverService(config: Config, log: Logger): Promis
   const reports = config.disk.monitor.enabled
     ? new DiskReportScheduler({ config, log: log.child({ component: 'disk-report' }) })
     : null;
+  const groups =
+    config.archiver.groups.length > 0
+      ? new GroupSnapshotter({
+          kafka,
+          store,
+          patterns: config.archiver.groups,
+          intervalMs: config.archiver.groupsIntervalMs,
+          topics: () => archiver.getStats().topics,
+          log: log.child({ component: 'groups' }),
+        })
+      : null;
   return {
     archiver,
     catalog,
     store,
+    groups,
     source: tieredSource(config.archiver.hotDir, store),
     tierer,
     monitor,
@@ -140,10 +154,12 @@ export async function createArchiverService(config: Config, log: Logger): Promis
       tierer?.start();
       monitor?.start();
       reports?.start();
+      groups?.start();
       void reports?.runOnce(); // a first report (and its gauges) now, not at the first cron tick
     },
     async close() {
       if (timer !== null) clearInterval(timer);
+      await groups?.stop();
       await reports?.stop();
       await monitor?.stop();
       await tierer?.stop();

@@ -15,7 +15,9 @@ import { createKafkaClient, type KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import {
   JobStore,
+  loadRuns,
   runRestore,
+  translateGroupOffsets,
   verifyJob,
   type ArchiveAccess,
   type JobState,
@@ -24,17 +26,18 @@ import {
   type RestoreRequest,
   type RunOptions,
   type TopicSnapshot,
+  type TranslateReport,
   type VerifyReport,
 } from '../restore/index.js';
 import { createObjectStore, type ObjectStore } from '../storage/index.js';
-import { tieredBuffer, topicMetaKey } from '../archive/index.js';
+import { findGroupSnapshot, tieredBuffer, topicMetaKey } from '../archive/index.js';
 
 export interface RestoreOverrides {
   /** `--target-brokers`: replaces the target cluster's broker list. */
   targetBrokers?: string[];
   /** Replaces `restore.stateDir`. */
   stateDir?: string;
-  /** Builds the Kafka client of the target cluster (default: the kafkajs adapter). */
+  /** Builds the Kafka clients of the target and source clusters (default: `kafka.client`'s). */
   kafkaClient?: (config: KafkaConfig, log: Logger) => KafkaClient;
 }
 
@@ -51,6 +54,15 @@ export interface RestoreService {
     signal?: AbortSignal,
   ): Promise<RestoreOutcome>;
   verify(jobId: string): Promise<VerifyReport>;
+  /**
+   * `restore translate-offsets`: group G's position on the job's source topics (live from the
+   * source cluster `kafka.*`, or the archived snapshot at or before asOfMs) mapped onto the
+   * restored topics; with apply, committed for G on the target.
+   */
+  translateOffsets(
+    jobId: string,
+    opts: { group: string; asOfMs: number | null; apply: boolean },
+  ): Promise<TranslateReport>;
   job(jobId: string): Promise<JobState>;
   jobs(): Promise<JobState[]>;
   close(): Promise<void>;
@@ -117,6 +129,24 @@ export async function createRestore(
     async verify(id) {
       const state = await jobs.require(id);
       return verifyJob(deps, state, jobs.mapPath(id));
+    },
+    async translateOffsets(id, opts) {
+      const state = await jobs.require(id);
+      const runs = await loadRuns(jobs.mapPath(id));
+      return translateGroupOffsets(
+        {
+          sourceAdmin: () =>
+            (
+              overrides.kafkaClient?.(config.kafka, rlog) ??
+              createKafkaClient(config.kafka, rlog, { retries: TARGET_RETRIES })
+            ).admin(),
+          targetAdmin: () => target.admin(),
+          snapshot: (group, atMs) => findGroupSnapshot(store, group, atMs),
+        },
+        state,
+        runs,
+        opts,
+      );
     },
     job: (id) => jobs.require(id),
     async jobs() {

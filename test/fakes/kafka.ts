@@ -122,6 +122,28 @@ export class FakeKafka implements KafkaClient {
         }
         return out;
       },
+      listGroups: async () => [...this.commits.keys()].sort(),
+      describeGroup: async (groupId) => ({
+        groupId,
+        state:
+          (this.groups.get(groupId) ?? []).length > 0
+            ? 'Stable'
+            : this.commits.has(groupId)
+              ? 'Empty'
+              : 'Dead',
+        members: (this.groups.get(groupId) ?? []).map((_m, i) => ({
+          memberId: `member-${i}`,
+          clientId: 'fake',
+          clientHost: '/127.0.0.1',
+        })),
+      }),
+      commitGroupOffsets: async (groupId, offsets) => {
+        if ((this.groups.get(groupId) ?? []).length > 0)
+          throw new Error(`group ${groupId} has members`);
+        const m = this.commits.get(groupId) ?? new Map<string, bigint>();
+        for (const o of offsets) m.set(`${o.topic}\u0000${o.partition}`, o.offset);
+        this.commits.set(groupId, m);
+      },
       async disconnect() {},
     };
   }

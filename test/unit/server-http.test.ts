@@ -146,8 +146,16 @@ describe('HTTP server', () => {
     const catalog = Catalog.memory();
     await catalog.put(entry(0, 0n, 9n));
     await catalog.put(entry(1, 0n, 4n, true));
-    const s = await start({ archiver: { getStats: () => current }, tierer, catalog });
+    const groups = {
+      stats: { rounds: 3, written: 2, failures: 1, lastWrittenAtMs: 1_700_000_000_500 },
+    };
+    const s = await start({ archiver: { getStats: () => current }, tierer, catalog, groups });
     let m = (await get(s, '/metrics')).text;
+    expect(value(m, 'kafka_archive_group_snapshots_written_total')).toBe(2);
+    expect(value(m, 'kafka_archive_group_snapshot_failures_total')).toBe(1);
+    expect(value(m, 'kafka_archive_group_snapshot_last_written_timestamp_seconds')).toBe(
+      1_700_000_000.5,
+    );
     expect(value(m, 'kafka_archive_records_archived_total')).toBe(1234);
     expect(value(m, 'kafka_archive_segments_sealed_total')).toBe(5);
     expect(value(m, 'kafka_archive_segment_bytes_written_total')).toBe(99_999);
@@ -198,6 +206,7 @@ describe('HTTP server', () => {
     expect(value(m, 'kafka_archive_tiering_enabled')).toBe(0);
     expect(m).not.toContain('kafka_archive_catalog_segments');
     expect(m).not.toContain('kafka_archive_tiering_segments_uploaded_total');
+    expect(m).not.toContain('kafka_archive_group_snapshots_written_total');
     const r = await get(s, '/api/offsets?topic=orders');
     expect(r.status).toBe(503);
     expect(JSON.parse(r.text)).toMatchObject({ code: 'CATALOG_LOCKED' });

@@ -10,6 +10,7 @@ import {
   type RestoreOutcome,
   type RestoreProgress,
   type RunOptions,
+  type TranslateReport,
   type VerifyReport,
 } from '../../restore/index.js';
 import { createRestore, type RestoreService } from '../../service/restore.js';
@@ -43,6 +44,9 @@ interface RestoreOptions {
   batchBytes?: string;
   batchRecords?: string;
   progress?: boolean;
+  group?: string;
+  asOf?: string;
+  apply?: boolean;
 }
 
 const usage = (message: string) => new ArchiveError(ErrorCodes.USAGE, message);
@@ -278,11 +282,18 @@ Examples:
   kafka-archive restore orders --target-brokers dr-kafka:9092 --replication-factor 3 --rate 50MiB --concurrency 8
   kafka-archive restore verify --job ztf_alerts-3f9c2a1b7d
   kafka-archive restore status [--job ztf_alerts-3f9c2a1b7d]
+  kafka-archive restore translate-offsets --job ztf_alerts-3f9c2a1b7d --group alert-filter --as-of 2026-11-01T04:00:00Z --apply
 
 restore verify --job J   read job J's target back (read_committed) and compare it with the archive:
                          per partition the record count and a SHA-256 over key, value, headers
                          and timestamp in order; exit 3 on any difference
 restore status [--job J] the jobs in restore.stateDir (status, records, targets), or one job's plan
+restore translate-offsets --job J --group G [--as-of T] [--apply]
+                         group G's committed offsets on the job's source topics (live from the
+                         source cluster, or with --as-of the archived snapshot at or before T;
+                         T may be "now") mapped onto the restored topic: the first restored
+                         record at or after each offset; --apply commits them for G on the
+                         target (refused while G has active members there)
 
 Run the same command again after a crash (or kill -9): it resumes after the last committed
 transaction, and the target holds every record exactly once. Exit codes: 0 done, 1 failure
@@ -296,7 +307,7 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
     .command('restore')
     .argument(
       '<topic>',
-      'archived topic name, or a regular expression matching whole topic names; or "verify" / "status" (see below)',
+      'archived topic name, or a regular expression matching whole topic names; or "verify" / "status" / "translate-offsets" (see below)',
     )
     .description(
       'produce archived records back into Kafka, byte-exact (keys, values, headers, timestamps, partitions, order), exactly once across crashes, resumable',
@@ -357,6 +368,15 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
     .option('--batch-bytes <bytes>', 'record bytes per transaction (default restore.batchBytes)')
     .option('--batch-records <n>', 'records per transaction (default restore.batchRecords)')
     .option('--no-progress', 'no progress bar (log lines instead)')
+    .option('--group <id>', 'translate-offsets: the consumer group to translate')
+    .option(
+      '--as-of <time>',
+      'translate-offsets: use the archived group position at or before this time (ISO-8601, epoch ms or "now") instead of the live one',
+    )
+    .option(
+      '--apply',
+      'translate-offsets: commit the translated offsets for the group on the target',
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (topic: string, o: RestoreOptions, command: Command) => {
       const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
@@ -364,6 +384,13 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
       // (commander would hand --job to this command before a subcommand saw it).
       if (topic === 'verify') return verifyCommand(ctx, o, setExit);
       if (topic === 'status') return statusCommand(ctx, o, setExit);
+      if (topic === 'translate-offsets') return translateCommand(ctx, o, setExit);
+      for (const [flag, set] of [
+        ['--group', o.group !== undefined],
+        ['--as-of', o.asOf !== undefined],
+        ['--apply', o.apply === true],
+      ] as const)
+        if (set) throw usage(`${flag} belongs to restore translate-offsets`);
       // Offsets and times may be combined: offsets bound the range, times filter inside it.
       if (o.targetTopic !== undefined && o.topicMap !== undefined)
         throw usage('give --target-topic or --topic-map, not both');
@@ -560,6 +587,74 @@ async function statusCommand(
       if (o.job !== undefined && jobs[0] !== undefined)
         ctx.out(table(PLAN_HEADERS, planRows(jobs[0].plan)));
     }
+    setExit(ExitCode.OK);
+  });
+}
+
+const KIND_TEXT: Record<TranslateReport['partitions'][number]['kind'], string> = {
+  exact: 'same record',
+  gap: 'next restored record (offsets in between not restored)',
+  before: 'before the restored range: its first record',
+  after: 'past the restored range: after its last record',
+  empty: 'nothing restored in this partition',
+  none: 'no committed offset: not translated',
+};
+
+function printTranslate(ctx: CommandContext, r: TranslateReport): void {
+  if (ctx.json) {
+    ctx.out(toJson(r));
+    return;
+  }
+  const from =
+    r.source.kind === 'live'
+      ? 'live from the source cluster'
+      : `archived snapshot of ${isoTime(BigInt(r.source.snapshotAtMs))} (latest at or before ${isoTime(BigInt(r.source.asOfMs))})`;
+  ctx.out(`group ${r.group}, restore job ${r.jobId}: positions ${from}`);
+  ctx.out(
+    table(
+      ['partition', 'source offset', 'target', 'restored offset', 'how'],
+      r.partitions.map((p) => [
+        `${p.topic}/${p.partition}`,
+        p.sourceOffset?.toString() ?? '-',
+        `${p.targetTopic}/${p.targetPartition}`,
+        p.restoredOffset?.toString() ?? '-',
+        KIND_TEXT[p.kind],
+      ]),
+    ),
+  );
+  if (r.applied !== null)
+    ctx.out(
+      `committed for group ${r.group} on the target: ${r.applied.map((a) => `${a.topic}/${a.partition}=${a.offset}`).join(', ')}`,
+    );
+  else ctx.out('not applied (give --apply to commit these offsets for the group on the target)');
+}
+
+function asOfArg(value: string): bigint {
+  try {
+    return parseTimeArg('--as-of', value);
+  } catch (err) {
+    if (err instanceof ArchiveError) throw usage(`${err.message}, or now`);
+    throw err;
+  }
+}
+
+async function translateCommand(
+  ctx: CommandContext,
+  o: RestoreOptions,
+  setExit: (code: number) => void,
+): Promise<void> {
+  if (o.job === undefined)
+    throw usage('restore translate-offsets: give --job ID (see kafka-archive restore status)');
+  if (o.group === undefined || o.group === '')
+    throw usage('restore translate-offsets: give --group ID (the consumer group to translate)');
+  const job = o.job;
+  const group = o.group;
+  const asOfMs =
+    o.asOf === undefined ? null : o.asOf === 'now' ? Date.now() : Number(asOfArg(o.asOf));
+  const brokers = o.targetBrokers !== undefined ? parseBrokers(o.targetBrokers) : undefined;
+  await withService(ctx, brokers, async (service) => {
+    const r = await service.translateOffsets(job, { group, asOfMs, apply: o.apply === true });
+    printTranslate(ctx, r);
     setExit(ExitCode.OK);
   });
 }

@@ -14,6 +14,7 @@ import type {
   CommittedOffset,
   ConsumerHandlers,
   GroupConsumer,
+  GroupDescription,
   KafkaClient,
   KafkaHeader,
   KafkaRecord,
@@ -291,6 +292,55 @@ class KafkajsAdmin implements Admin {
       out.set(t.topic, m);
     }
     return out;
+  }
+
+  async listGroups(): Promise<string[]> {
+    try {
+      const res = await this.admin.listGroups();
+      return res.groups.map((g) => g.groupId).sort();
+    } catch (err) {
+      throw kafkaError(err, 'listing the consumer groups');
+    }
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    let res: Awaited<ReturnType<KafkaJS.Admin['describeGroups']>>;
+    try {
+      res = await this.admin.describeGroups([groupId]);
+    } catch (err) {
+      throw kafkaError(err, `describing consumer group ${groupId}`);
+    }
+    const g = res.groups.find((x) => x.groupId === groupId);
+    return {
+      groupId,
+      state: g?.state ?? 'Dead',
+      members: (g?.members ?? []).map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+      })),
+    };
+  }
+
+  async commitGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    // kafkajs' setOffsets (per topic) refuses a group with running members. A short-lived
+    // admin, as in offsets(): setOffsets adds the topic to the admin's metadata list for good.
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? [];
+      list.push({ partition: o.partition, offset: o.offset.toString() });
+      byTopic.set(o.topic, list);
+    }
+    const once = this.kafka.admin();
+    await once.connect();
+    try {
+      for (const [topic, partitions] of byTopic)
+        await once.setOffsets({ groupId, topic, partitions });
+    } catch (err) {
+      throw kafkaError(err, `committing offsets of consumer group ${groupId}`);
+    } finally {
+      await once.disconnect().catch(() => undefined);
+    }
   }
 
   async createTopics(specs: TopicSpec[]): Promise<void> {

@@ -7,7 +7,14 @@ import {
 } from '@platformatic/kafka';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
 import { sleep } from '../../util/backoff.js';
-import type { Admin, CommittedOffset, TopicInfo, TopicSpec } from '../types.js';
+import type {
+  Admin,
+  CommittedOffset,
+  GroupDescription,
+  TopicInfo,
+  TopicPartitionOffset,
+  TopicSpec,
+} from '../types.js';
 import { toArchiveError } from './errors.js';
 import { existingPartitionCounts, readGroupOffsets } from './group-offsets.js';
 import { kafkaTopicId } from './records.js';
@@ -181,6 +188,53 @@ export class PlatformaticAdmin implements Admin {
       return await readGroupOffsets(this.admin, groupId, topics);
     } catch (err) {
       throw toArchiveError(err, `cannot read the committed offsets of group ${groupId}`);
+    }
+  }
+
+  async listGroups(): Promise<string[]> {
+    try {
+      const groups = await this.admin.listGroups();
+      return [...groups.keys()].sort();
+    } catch (err) {
+      throw toArchiveError(err, 'cannot list the consumer groups', ErrorCodes.KAFKA_UNAVAILABLE);
+    }
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    let groups;
+    try {
+      groups = await this.admin.describeGroups({ groups: [groupId] });
+    } catch (err) {
+      throw toArchiveError(err, `cannot describe consumer group ${groupId}`);
+    }
+    const g = groups.get(groupId);
+    return {
+      groupId,
+      state: g === undefined ? 'Dead' : String(g.state),
+      members: [...(g?.members.values() ?? [])].map((m) => ({
+        memberId: m.id,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+      })),
+    };
+  }
+
+  async commitGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    const byTopic = new Map<string, Array<{ partition: number; offset: bigint }>>();
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? [];
+      list.push({ partition: o.partition, offset: o.offset });
+      byTopic.set(o.topic, list);
+    }
+    try {
+      // OffsetCommit outside any generation (-1, no member id): the broker accepts it only for
+      // a group without members.
+      await this.admin.alterConsumerGroupOffsets({
+        groupId,
+        topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
+      });
+    } catch (err) {
+      throw toArchiveError(err, `cannot commit offsets of consumer group ${groupId}`);
     }
   }
 

@@ -23,9 +23,21 @@ import { installVarInt64Fix } from './varint-fix.js';
  * batch ranges that cover skipped control and aborted records, bounded fetches; idempotent
  * producers with acks=all; Java-compatible key partitioning.
  */
-export function createPlatformaticClient(config: KafkaConfig, log: Logger): KafkaClient {
+export function createPlatformaticClient(
+  config: KafkaConfig,
+  log: Logger,
+  /**
+   * Retries of each admin request (the client's back-off, 300 ms doubling; default 8), so a
+   * caller can fail fast on an unreachable cluster. Producers and consumers keep 8.
+   */
+  options: { retries?: number } = {},
+): KafkaClient {
   installVarInt64Fix();
   const settings = clientSettings(config);
+  const adminSettings = {
+    ...settings,
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
+  };
   const klog = log.child({ component: 'kafka' });
   const where = config.brokers.join(',');
   /** A producer is lazy: one metadata request checks that the brokers answer. */
@@ -45,7 +57,7 @@ export function createPlatformaticClient(config: KafkaConfig, log: Logger): Kafk
   }
   return {
     async admin() {
-      return new PlatformaticAdmin(await connected(new PltAdmin({ ...settings })));
+      return new PlatformaticAdmin(await connected(new PltAdmin({ ...adminSettings })));
     },
     consumer({ groupId, sessionTimeoutMs }) {
       return new PlatformaticConsumer(settings, groupId, klog, sessionTimeoutMs);
