@@ -1,5 +1,6 @@
 export {
   assertTopicName,
+  doctorProbeKey,
   parsePartitionDir,
   parseSegmentFileName,
   parseSegmentKey,
