@@ -181,7 +181,7 @@ async function reachKafka(
       check: {
         name,
         status: 'ok',
-        message: `connected to ${describeConnection(k)}: ${topics.length} topics visible`,
+        message: `connected to ${describeConnection(k)}: ${topics.length} topic${topics.length === 1 ? '' : 's'} visible`,
         ms: Date.now() - t0,
       },
       admin,
@@ -197,6 +197,9 @@ async function reachKafka(
       `Kafka at ${describeConnection(k)}`,
       kafkaKey,
     );
+    // The client names kafka.* keys; the restore target's are restore.target.*.
+    if (kafkaKey !== 'kafka')
+      check.message = check.message.replace(/\bkafka\.(tls|sasl|ssl|brokers)\b/g, `${kafkaKey}.$1`);
     return { check, admin: null, topics: [] };
   }
 }
@@ -239,7 +242,7 @@ async function topicsCheck(
     const missing = topics.filter((t) => !counts.has(t));
     const parts =
       found.length === 0 ? 'none' : listShort(found.map((t) => `${t} (${counts.get(t)})`));
-    const message = `${found.length} topics to archive (partitions): ${parts}`;
+    const message = `${found.length} topic${found.length === 1 ? '' : 's'} to archive (partitions): ${parts}`;
     if (missing.length === 0 && found.length > 0) {
       return { check: { name, status: 'ok', message, ms: Date.now() - t0 }, found };
     }

@@ -8,6 +8,9 @@ import { TLS_TRUST_CODES } from '../tls.js';
  * OFFSET_OUT_OF_RANGE. These helpers classify such a tree and turn it into one ArchiveError.
  */
 
+/** The client's own code (not ours) of an AuthenticationError. */
+const PLT_AUTHENTICATION = 'PLT_KFK_AUTHENTICATION';
+
 const AUTHENTICATION_API_ERRORS = [
   'SASL_AUTHENTICATION_FAILED',
   'UNSUPPORTED_SASL_MECHANISM',
@@ -72,7 +75,7 @@ export function connectError(err: unknown, at: string): ArchiveError {
   }
   if (isAuthenticationError(err)) {
     const tree = errorTree(err);
-    const auth = tree.find((e) => e.code === 'PLT_KFK_AUTHENTICATION');
+    const auth = tree.find((e) => e.code === PLT_AUTHENTICATION);
     const server = [
       ...new Set(
         tree
@@ -91,7 +94,7 @@ export function connectError(err: unknown, at: string): ArchiveError {
 }
 
 export function isAuthenticationError(err: unknown): boolean {
-  if (errorTree(err).some((e) => e.code === 'PLT_KFK_AUTHENTICATION')) return true;
+  if (errorTree(err).some((e) => e.code === PLT_AUTHENTICATION)) return true;
   return AUTHENTICATION_API_ERRORS.some((id) => hasApiError(err, id));
 }
 
