@@ -29,11 +29,17 @@ for (const file of process.argv.slice(2)) {
     const path = String(suite.name ?? '').replace(/^.*?(test\/)/, '$1');
     for (const test of suite.assertionResults ?? []) {
       if (test.status !== 'failed') continue;
-      const message = String(test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+      const message = String(test.failureMessages?.[0] ?? '')
+        .split('\n')[0]
+        .slice(0, 300);
       failures.push(`[test] FAILED (${name}) ${path} > ${test.fullName ?? test.title}: ${message}`);
     }
     if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
-      failures.push(`[test] FAILED (${name}) ${path}: ${String(suite.message ?? '').split('\n')[0].slice(0, 300)}`);
+      failures.push(
+        `[test] FAILED (${name}) ${path}: ${String(suite.message ?? '')
+          .split('\n')[0]
+          .slice(0, 300)}`,
+      );
     }
   }
 }
