@@ -6,15 +6,16 @@
 #   scripts/s3.sh start-tls <dir>    the same over HTTPS: a test CA and a certificate for
 #                                    127.0.0.1 (openssl) in <dir>/tls; the CA is <dir>/tls/ca.pem
 #   scripts/s3.sh stop <dir>         SIGTERM, wait, then SIGKILL
-# Credentials are test-only: access key "test-access-key", secret "test-secret-key".
+# Credentials are test-only: access key "test-access-key", secret "test-secret-key" (S3_ROOT_ACCESS_KEY
+# and S3_ROOT_SECRET_KEY replace them, e.g. random ones for a test that greps for the secret).
 # The bucket "kafka-archive-test" exists after start. Logs go to <dir>/server.log.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="$ROOT/.cache"
 VERSION="${VERSITYGW_VERSION:-v1.8.0}"
 BIN="$CACHE/bin/versitygw-$VERSION"
-ACCESS_KEY=test-access-key
-SECRET_KEY=test-secret-key
+ACCESS_KEY="${S3_ROOT_ACCESS_KEY:-test-access-key}"
+SECRET_KEY="${S3_ROOT_SECRET_KEY:-test-secret-key}"
 BUCKET=kafka-archive-test
 
 die() { echo "s3.sh: $*" >&2; exit 1; }
@@ -98,5 +99,5 @@ case "${1:-}" in
   start) [ $# -eq 2 ] || die "usage: s3.sh start <dir>"; start "$2" ;;
   start-tls) [ $# -eq 2 ] || die "usage: s3.sh start-tls <dir>"; start "$2" tls ;;
   stop) [ $# -eq 2 ] || die "usage: s3.sh stop <dir>"; stop "$2" ;;
-  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,11p' "$0" >&2; exit 2 ;;
 esac

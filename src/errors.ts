@@ -202,6 +202,11 @@ export const ERROR_TABLE = {
     kind: 'unavailable',
     summary: 'a tiering round failed; it is retried with back-off',
   },
+  DIR_UNWRITABLE: {
+    kind: 'config',
+    summary:
+      'a directory the service writes (dataDir, archiver.hotDir, catalog.dir) cannot be created or written',
+  },
   CATALOG_LOCKED: {
     kind: 'unavailable',
     summary: 'another process (the running service) writes the catalog',

@@ -7,6 +7,7 @@ export {
   groupSnapshotKey,
   GROUPS_PREFIX,
   parseGroupSnapshotKey,
+  doctorProbeKey,
   parsePartitionDir,
   parseSegmentFileName,
   parseSegmentKey,

@@ -6,6 +6,7 @@ import { ArchiveError, ErrorCodes } from '../errors.js';
  *   topic=<topic>/_topic.json                                         topic metadata snapshot
  *   topic=<topic>/partition=<p>/<first, 20 digits>-<last, 20 digits>.parquet   one segment
  *   _groups/group=<group>/date=<YYYY-MM-DD>/<capture ms, 20 digits>.jsonl        consumer-group positions
+ *   _doctor/probe-<id>                                                `doctor`'s probe object
  *
  * Hive-style so query engines see topic and partition as columns; zero-padded so names sort by
  * offset.
@@ -74,6 +75,20 @@ export function segmentKey(s: SegmentLocation): string {
 /** The key of a topic's metadata snapshot (partitions, configs, topic id). */
 export function topicMetaKey(topic: string): string {
   return `${topicRelDir(topic)}/_topic.json`;
+}
+
+/**
+ * The reserved key of a `doctor` probe object (written, read back and deleted at once). It lies
+ * outside every `topic=` prefix, so listings of the archive never see it.
+ */
+export function doctorProbeKey(id: string): string {
+  if (!/^[a-zA-Z0-9_-]{1,100}$/.test(id)) {
+    throw new ArchiveError(
+      ErrorCodes.STORAGE_KEY_INVALID,
+      `invalid probe id ${JSON.stringify(id)}`,
+    );
+  }
+  return `_doctor/probe-${id}`;
 }
 
 export function parseSegmentFileName(

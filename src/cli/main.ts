@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ArchiveError, ErrorCodes, ExitCode, exitCodeOf, isArchiveError } from '../errors.js';
 import { loadConfig } from '../config/index.js';
 import { registerConfig } from './commands/config.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerOffsets } from './commands/offsets.js';
 import { registerLookup } from './commands/lookup.js';
 import { registerRead } from './commands/read.js';
@@ -60,6 +61,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerReserve(program, setExit);
   registerRestore(program, setExit);
   registerConfig(program, setExit);
+  registerDoctor(program, setExit);
   return program;
 }
 

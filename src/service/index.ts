@@ -12,3 +12,5 @@ export { runTierPass } from './tier.js';
 export type { TierPassResult } from './tier.js';
 export { rebuildCatalog } from './rebuild.js';
 export type { RebuildResult } from './rebuild.js';
+export { runDoctor, doctorConfigFailure } from './doctor.js';
+export type { DoctorReport, DoctorCheck, CheckStatus, DoctorOptions } from './doctor.js';

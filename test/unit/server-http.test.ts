@@ -391,6 +391,54 @@ describe('HTTP server', () => {
     }
   });
 
+  it('server.auth.openMetrics: /metrics needs a read token unless it is true; nothing else opens', async () => {
+    const READ = 'm'.repeat(20) + '-read-token';
+    const ADMIN = 'n'.repeat(20) + '-admin-token';
+    const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+    for (const open of ['false', 'true', undefined]) {
+      const cfg = loadConfig({
+        env: {
+          KAFKA_ARCHIVE_SERVER__PORT: '0',
+          KAFKA_ARCHIVE_SERVER__AUTH__READ_TOKENS: READ,
+          KAFKA_ARCHIVE_SERVER__AUTH__ADMIN_TOKENS: ADMIN,
+          ...(open !== undefined ? { KAFKA_ARCHIVE_SERVER__AUTH__OPEN_METRICS: open } : {}),
+        },
+      });
+      expect(cfg.server.auth.openMetrics).toBe(open === 'true');
+      const s = await startServer(
+        {
+          archiver: { getStats: () => stats() },
+          catalog: Catalog.memory(),
+          source,
+          tierer: null,
+          config: cfg,
+        },
+        cfg.server,
+        createLogger({ level: 'silent' }),
+      );
+      servers.push(s);
+      const none = await get(s, '/metrics');
+      if (open === 'true') {
+        expect(none.status, `openMetrics ${open}`).toBe(200);
+        expect(none.text).toContain('kafka_archive_');
+      } else {
+        expect([none.status, JSON.parse(none.text).code], `openMetrics ${String(open)}`).toEqual([
+          401,
+          'AUTH_REQUIRED',
+        ]);
+      }
+      expect((await get(s, '/metrics', as(READ))).status).toBe(200);
+      // The other read routes and the admin action keep their tokens.
+      const api = await get(s, '/api/disk/report');
+      expect([api.status, JSON.parse(api.text).code]).toEqual([401, 'AUTH_REQUIRED']);
+      const tier = await get(s, '/api/tier', { method: 'POST' });
+      expect([tier.status, JSON.parse(tier.text).code]).toEqual([401, 'AUTH_REQUIRED']);
+      const forbidden = await get(s, '/api/tier', { method: 'POST', ...as(READ) });
+      expect(forbidden.status).toBe(403);
+      await s.close();
+    }
+  });
+
   it('without tokens a non-loopback host is refused unless server.allowUnauthenticated', () => {
     const env = (over: Record<string, string>) => ({
       KAFKA_ARCHIVE_SERVER__HOST: '0.0.0.0',

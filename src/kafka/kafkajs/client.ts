@@ -219,17 +219,26 @@ class KafkajsAdmin implements Admin {
     private readonly kafka: KafkaJS.Kafka,
   ) {}
 
-  listTopics(): Promise<string[]> {
-    return this.admin.listTopics();
+  async listTopics(): Promise<string[]> {
+    try {
+      return await this.admin.listTopics();
+    } catch (err) {
+      throw kafkaError(err, 'listing topics');
+    }
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (topics.length === 0) return out;
-    const existing = new Set(await this.admin.listTopics());
+    const existing = new Set(await this.listTopics());
     const present = topics.filter((t) => existing.has(t));
     if (present.length === 0) return out;
-    const meta = await this.admin.fetchTopicMetadata({ topics: present });
+    let meta: Awaited<ReturnType<KafkaJS.Admin['fetchTopicMetadata']>>;
+    try {
+      meta = await this.admin.fetchTopicMetadata({ topics: present });
+    } catch (err) {
+      throw kafkaError(err, `describing topics ${present.join(', ')}`);
+    }
     for (const t of meta.topics) out.set(t.name, t.partitions.length);
     return out;
   }

@@ -1,6 +1,7 @@
 import type * as KafkaJS from 'kafkajs';
 import { ArchiveError, ErrorCodes, describeError } from '../../errors.js';
 import type { Logger } from '../../log/index.js';
+import { TLS_TRUST_CODES } from '../tls.js';
 
 /**
  * What kafkajs says, made fit for an operator's log, and its connection failures as product
@@ -74,17 +75,6 @@ function codeOfMessage(message: string): string {
 }
 
 /** TLS failures that mean "this CA does not vouch for that broker" (Node's error codes). */
-const TLS_TRUST_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 function chain(err: unknown): Array<{ name?: unknown; code?: unknown; message?: unknown }> {
   const out: Array<{ name?: unknown; code?: unknown; message?: unknown }> = [];

@@ -5,12 +5,11 @@ import {
   compatibilityPartitioner,
 } from '@platformatic/kafka';
 import type { KafkaConfig } from '../../config/index.js';
-import { ErrorCodes } from '../../errors.js';
 import type { Logger } from '../../log/index.js';
 import type { KafkaClient } from '../types.js';
 import { PlatformaticAdmin } from './admin.js';
 import { PlatformaticConsumer } from './consumer.js';
-import { toArchiveError } from './errors.js';
+import { connectError, isAuthenticationError, tlsTrustError } from './errors.js';
 import { clientSettings, forwardClientEvents } from './options.js';
 import { PlatformaticProducer, PlatformaticTransactionalProducer } from './producer.js';
 import { readCommittedRanges } from './read-committed.js';
@@ -40,19 +39,31 @@ export function createPlatformaticClient(
   };
   const klog = log.child({ component: 'kafka' });
   const where = config.brokers.join(',');
+  /**
+   * One metadata request without retries: refused credentials and an untrusted certificate are
+   * reported at once (the client retries them like any network error: a minute of back-off).
+   * Anything else is left to the retried request after it (a broker still starting).
+   */
+  async function probe(): Promise<void> {
+    const a = new PltAdmin({ ...settings, retries: 0 });
+    try {
+      await a.metadata({ topics: [] });
+    } catch (err) {
+      if (isAuthenticationError(err) || tlsTrustError(err) !== undefined) throw err;
+    } finally {
+      await a.close().catch(() => undefined);
+    }
+  }
   /** A producer is lazy: one metadata request checks that the brokers answer. */
   async function connected<T extends PltProducer | PltAdmin>(client: T): Promise<T> {
     forwardClientEvents(client, klog);
     try {
+      if (config.ssl || config.sasl !== undefined) await probe();
       await client.metadata({ topics: [] });
       return client;
     } catch (err) {
       await client.close().catch(() => undefined);
-      throw toArchiveError(
-        err,
-        `cannot connect to Kafka at ${where}`,
-        ErrorCodes.KAFKA_UNAVAILABLE,
-      );
+      throw connectError(err, where);
     }
   }
   return {

@@ -1,11 +1,15 @@
 import { findErrorBy } from '@platformatic/kafka';
-import { ArchiveError, ErrorCodes, type ErrorCode } from '../../errors.js';
+import { ArchiveError, ErrorCodes, describeError, type ErrorCode } from '../../errors.js';
+import { TLS_TRUST_CODES } from '../tls.js';
 
 /**
  * @platformatic/kafka reports failures as trees: MultipleErrors ("fetch failed 4 times.") over
  * ResponseErrors over one ProtocolError per failing partition, each with an `apiId` such as
  * OFFSET_OUT_OF_RANGE. These helpers classify such a tree and turn it into one ArchiveError.
  */
+
+/** The client's own code (not ours) of an AuthenticationError. */
+const PLT_AUTHENTICATION = 'PLT_KFK_AUTHENTICATION';
 
 const AUTHENTICATION_API_ERRORS = [
   'SASL_AUTHENTICATION_FAILED',
@@ -32,8 +36,65 @@ export function hasApiError(err: unknown, apiId: string): boolean {
   return findErrorBy(asError(err), 'apiId', apiId) !== null;
 }
 
+/**
+ * Every error of the tree, following `errors` and `cause`: the client's own `findBy` does not
+ * follow `cause`, where a NetworkError keeps the AuthenticationError or TLS error under it.
+ */
+function errorTree(err: unknown): Array<Error & { code?: unknown }> {
+  const out: Array<Error & { code?: unknown }> = [];
+  const todo: unknown[] = [err];
+  while (todo.length > 0 && out.length < 50) {
+    const e = todo.shift();
+    if (!(e instanceof Error)) continue;
+    out.push(e);
+    const nested = (e as Error & { errors?: unknown }).errors;
+    if (Array.isArray(nested)) todo.push(...(nested as unknown[]));
+    if (e.cause !== undefined) todo.push(e.cause);
+  }
+  return out;
+}
+
+/** The TLS error of a tree whose peer certificate was not trusted, if any. */
+export function tlsTrustError(err: unknown): (Error & { code?: unknown }) | undefined {
+  return errorTree(err).find((e) => typeof e.code === 'string' && TLS_TRUST_CODES.has(e.code));
+}
+
+/**
+ * A failed connection (the first request of a client) as the kafkajs adapter reports it: refused
+ * credentials, an untrusted certificate, else `toArchiveError`.
+ */
+export function connectError(err: unknown, at: string): ArchiveError {
+  if (err instanceof ArchiveError) return err;
+  const tls = tlsTrustError(err);
+  if (tls !== undefined) {
+    return new ArchiveError(
+      ErrorCodes.KAFKA_TLS_FAILED,
+      `TLS to Kafka at ${at} failed: ${describeError(tls)} (${String(tls.code)}); set kafka.tls.caFile to the CA that signed the brokers' certificates, and check the broker host names`,
+      { cause: err },
+    );
+  }
+  if (isAuthenticationError(err)) {
+    const tree = errorTree(err);
+    const auth = tree.find((e) => e.code === PLT_AUTHENTICATION);
+    const server = [
+      ...new Set(
+        tree
+          .map((e) => (e as { serverErrorMessage?: unknown }).serverErrorMessage)
+          .filter((m): m is string => typeof m === 'string' && m !== ''),
+      ),
+    ];
+    const detail = `${auth?.message ?? describeKafkaError(err)}${server.length > 0 ? ` ${server.join('; ')}` : ''}`;
+    return new ArchiveError(
+      ErrorCodes.KAFKA_AUTHENTICATION_FAILED,
+      `Kafka at ${at} refused the SASL credentials: ${detail}; check kafka.sasl.mechanism, username and password`,
+      { cause: err },
+    );
+  }
+  return toArchiveError(err, `cannot connect to Kafka at ${at}`, ErrorCodes.KAFKA_UNAVAILABLE);
+}
+
 export function isAuthenticationError(err: unknown): boolean {
-  if (findErrorBy(asError(err), 'code', 'PLT_KFK_AUTHENTICATION') !== null) return true;
+  if (errorTree(err).some((e) => e.code === PLT_AUTHENTICATION)) return true;
   return AUTHENTICATION_API_ERRORS.some((id) => hasApiError(err, id));
 }
 
