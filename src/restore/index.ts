@@ -7,6 +7,15 @@ export { JobStore } from './job-store.js';
 export type { JobState, JobResult } from './job-store.js';
 export { jobId, canonicalSpec, assertJobName } from './spec.js';
 export { makePlan, describeRange } from './plan.js';
+export {
+  cliLabel,
+  COMPRESSIONS,
+  parseRestoreRequest,
+  parseRunOptions,
+  parseTargetBrokers,
+  REPARTITION_MODES,
+} from './options.js';
+export type { OptionLabel, OptionName, RestoreInput } from './options.js';
 export { RateLimiter } from './rate-limiter.js';
 export { murmur2, targetPartition } from './partitioner.js';
 export type { RepartitionMode } from './partitioner.js';
