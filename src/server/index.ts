@@ -1,7 +1,7 @@
 /**
  * The HTTP server of `kafka-archive run`: liveness (/healthz), readiness (/readyz), Prometheus
  * metrics (/metrics) and a read API over the service's live catalog (/api/offsets, /api/lookup,
- * /api/read, /api/disk/report), and an admin action (POST /api/tier). node:http or node:https;
+ * /api/read, /api/disk/report), and admin actions (POST /api/tier, restore jobs at /api/restores). node:http or node:https;
  * bearer tokens of role read or admin (server.auth) guard everything but /healthz, /readyz and
  * /openapi.json; without tokens it refuses a non-loopback host unless
  * server.allowUnauthenticated is set (checked by the config schema).
@@ -20,6 +20,7 @@ import type { Tierer } from '../tiering/index.js';
 import type { ArchiverView } from './health.js';
 import { createMetrics } from './metrics.js';
 import { createRoutes } from './routes.js';
+import type { RestoreJobsApi } from './restore-routes.js';
 import { Authenticator } from './auth.js';
 import { openApiDocument } from './openapi.js';
 import { VolumeSampler, type VolumeSampleSource } from './volumes.js';
@@ -56,6 +57,8 @@ export interface ServerDeps {
   reports?: { lastReport: DiskReport | null } | null;
   /** The whole configuration: hot directory (reads) and disk volumes (gauges). */
   config: Config;
+  /** Restore jobs run by the service (/api/restores); absent: those routes answer 404. */
+  restores?: RestoreJobsApi | null;
 }
 
 export interface ServerHandle {
@@ -143,6 +146,7 @@ export async function startServer(
     log: serverLog,
     stopping: () => stopping,
     reports: deps.reports ?? null,
+    restores: deps.restores ?? null,
   });
   const tls = readServerTls(config);
   let server: Server | HttpsServer;
@@ -186,6 +190,7 @@ export async function startServer(
         '/api/read',
         '/api/disk/report',
         '/api/tier',
+        '/api/restores',
       ],
     },
     'HTTP server listening',

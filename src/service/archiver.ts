@@ -10,6 +10,7 @@ import { SegmentWriter } from '../segment/index.js';
 import { createObjectStore, type ObjectStore } from '../storage/index.js';
 import { Tierer } from '../tiering/index.js';
 import { createKafkaClient } from './kafka.js';
+import { RestoreJobs } from './restore-jobs.js';
 
 export interface ArchiverService {
   archiver: Archiver;
@@ -24,6 +25,8 @@ export interface ArchiverService {
   monitor: DiskMonitor | null;
   /** The scheduled disk report (disk.reportSchedule), null when disk.monitor.enabled is off. */
   reports: DiskReportScheduler | null;
+  /** Restore jobs started over the HTTP API; close() aborts the running ones (resumable). */
+  restores: RestoreJobs;
   /** Starts consuming and, when enabled, tiering and the disk monitor. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -127,10 +130,12 @@ export async function createArchiverService(config: Config, log: Logger): Promis
   const reports = config.disk.monitor.enabled
     ? new DiskReportScheduler({ config, log: log.child({ component: 'disk-report' }) })
     : null;
+  const restores = new RestoreJobs({ config, log, catalog, store });
   return {
     archiver,
     catalog,
     store,
+    restores,
     source: tieredSource(config.archiver.hotDir, store),
     tierer,
     monitor,
@@ -143,6 +148,7 @@ export async function createArchiverService(config: Config, log: Logger): Promis
       void reports?.runOnce(); // a first report (and its gauges) now, not at the first cron tick
     },
     async close() {
+      await restores.close();
       if (timer !== null) clearInterval(timer);
       await reports?.stop();
       await monitor?.stop();

@@ -12,3 +12,5 @@ export { runTierPass } from './tier.js';
 export type { TierPassResult } from './tier.js';
 export { rebuildCatalog } from './rebuild.js';
 export type { RebuildResult } from './rebuild.js';
+export { RestoreJobs } from './restore-jobs.js';
+export type { RestoreJobsDeps, StartResult } from './restore-jobs.js';

@@ -34,6 +34,9 @@ export interface RestoreOverrides {
   targetBrokers?: string[];
   /** Replaces `restore.stateDir`. */
   stateDir?: string;
+  /** The running service's catalog and object store, shared (not closed by close()). */
+  catalog?: Catalog;
+  store?: ObjectStore;
   /** Builds the Kafka client of the target cluster (default: the kafkajs adapter). */
   kafkaClient?: (config: KafkaConfig, log: Logger) => KafkaClient;
 }
@@ -67,8 +70,10 @@ export async function createRestore(
   const rlog = log.child({ component: 'restore' });
   const targetConfig = restoreTargetKafka(config, overrides.targetBrokers);
   const stateDir = overrides.stateDir ?? restoreStateDir(config);
-  const store: ObjectStore = createObjectStore(config.storage, rlog);
-  const catalog = await openCatalogForRead(config.catalog.dir, config.archiver.hotDir, rlog);
+  const store: ObjectStore = overrides.store ?? createObjectStore(config.storage, rlog);
+  const catalog =
+    overrides.catalog ??
+    (await openCatalogForRead(config.catalog.dir, config.archiver.hotDir, rlog));
   const target =
     overrides.kafkaClient?.(targetConfig, rlog) ??
     createKafkaClient(targetConfig, rlog, { retries: TARGET_RETRIES });
@@ -125,8 +130,8 @@ export async function createRestore(
       return out;
     },
     async close() {
-      await catalog.close();
-      await store.close();
+      if (overrides.catalog === undefined) await catalog.close();
+      if (overrides.store === undefined) await store.close();
     },
   };
 }

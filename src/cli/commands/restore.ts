@@ -3,6 +3,7 @@ import { ArchiveError, ErrorCodes } from '../../errors.js';
 import { formatBytes } from '../../config/index.js';
 import {
   describeRange,
+  dryRunView,
   parseRestoreRequest,
   parseRunOptions,
   parseTargetBrokers,
@@ -66,17 +67,7 @@ function printDryRun(
     opts.recordsPerSecond > 0 ? (t.records / opts.recordsPerSecond) * 1000 : 0,
   );
   if (ctx.json) {
-    ctx.out(
-      toJson({
-        jobId: o.jobId,
-        dryRun: true,
-        totals: t,
-        partitions: o.plan.partitions,
-        gaps: o.plan.gaps,
-        estimatedSecondsAtRate: rateMs > 0 ? rateMs / 1000 : null,
-        existingJob: o.existing?.status ?? null,
-      }),
-    );
+    ctx.out(toJson(dryRunView(o, opts)));
     return;
   }
   ctx.out(
