@@ -105,7 +105,14 @@ function convert(name: string, kind: Kind, v: unknown): string | boolean {
     case 'partitions':
       if (Array.isArray(v)) {
         if (v.length === 0) throw usage(`${name}: empty; expected partition numbers`);
-        return v.map((p, i) => whole(`${name}[${i}]`, p)).join(',');
+        return v
+          .map((p: unknown, i) => {
+            if (typeof p === 'number' && Number.isSafeInteger(p) && p >= 0) return String(p);
+            throw usage(
+              `${name}[${i}]: got ${typeof p === 'number' ? String(p) : kindOf(p)}: expected a partition number`,
+            );
+          })
+          .join(',');
       }
       return whole(name, v);
     case 'bound':
