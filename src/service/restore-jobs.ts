@@ -92,6 +92,12 @@ export class RestoreJobs {
         ErrorCodes.RESTORE_JOB_LOCKED,
         `restore job ${id} is already running in this service; poll GET /api/restores/${id}`,
       );
+    const holder = await this.store.holder(id);
+    if (holder !== null)
+      throw new ArchiveError(
+        ErrorCodes.RESTORE_JOB_LOCKED,
+        `restore job ${id} is being run by another process (${holder}); wait for it or stop it`,
+      );
     const existing = await this.store.load(id);
     if (existing !== null && JSON.stringify(existing.spec) !== JSON.stringify(spec))
       throw new ArchiveError(

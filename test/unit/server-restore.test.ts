@@ -2,8 +2,8 @@
 // engine (no Kafka): admin only, body validation naming the field, 202 then polling, 409 for a
 // job that runs, 404 for an unknown one, the router's :id parameter, and a stop that aborts the
 // running job (resumable). Every response is checked against the OpenAPI document.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -250,6 +250,17 @@ describe('restore API', () => {
       code: 'USAGE',
       error: expect.stringMatching(/not JSON/),
     });
+
+    // A job another live process runs (its lock file): 409 before anything starts.
+    mkdirSync(join(dir, 'restore', 'held'), { recursive: true });
+    writeFileSync(join(dir, 'restore', 'held', 'lock'), `${process.pid}@${hostname()}`);
+    const held = await post(s, ADMIN, { ...body, job: 'held' });
+    expect(held.status).toBe(409);
+    expect(JSON.parse(held.text)).toMatchObject({
+      code: 'RESTORE_JOB_LOCKED',
+      error: expect.stringMatching(/another process/),
+    });
+    expect(runs.started).toBe(0);
 
     const dry = await post(s, ADMIN, { ...body, dryRun: true });
     expect(dry.status).toBe(200);
