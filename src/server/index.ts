@@ -1,10 +1,11 @@
 /**
  * The HTTP server of `kafka-archive run`: liveness (/healthz), readiness (/readyz), Prometheus
  * metrics (/metrics) and a read API over the service's live catalog (/api/offsets, /api/lookup,
- * /api/read, /api/disk/report), and admin actions (POST /api/tier, restore jobs at /api/restores). node:http or node:https;
- * bearer tokens of role read or admin (server.auth) guard everything but /healthz, /readyz and
- * /openapi.json; without tokens it refuses a non-loopback host unless
- * server.allowUnauthenticated is set (checked by the config schema).
+ * /api/read, /api/disk/report), and admin actions (POST /api/tier; restore jobs at
+ * /api/restores, run by the service's RestoreJobs). node:http or node:https; bearer tokens of
+ * role read or admin (server.auth) guard everything but /healthz, /readyz and /openapi.json;
+ * without tokens it refuses a non-loopback host unless server.allowUnauthenticated is set
+ * (checked by the config schema).
  */
 import type { DiskReport } from '../disk/index.js';
 import { readFileSync } from 'node:fs';

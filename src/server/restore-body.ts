@@ -70,16 +70,18 @@ const NOT_HERE = new Set<string>(['targetBrokers']);
 export const RESTORE_FIELDS = ['topic', ...Object.keys(FIELDS).filter((f) => !NOT_HERE.has(f))];
 
 const MAX_TEXT = 1024;
+/** Kafka topic names are at most 249 characters. */
+const MAX_TOPIC = 249;
 
 const kindOf = (v: unknown) =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 
-function text(name: string, v: unknown): string {
+function text(name: string, v: unknown, max = MAX_TEXT): string {
   if (typeof v !== 'string' || v === '')
     throw usage(
       `${name}: got ${kindOf(v)}${v === '' ? ' (empty)' : ''}: expected a non-empty string`,
     );
-  if (v.length > MAX_TEXT) throw usage(`${name}: longer than ${MAX_TEXT} characters`);
+  if (v.length > max) throw usage(`${name}: longer than ${max} characters`);
   return v;
 }
 
@@ -97,7 +99,7 @@ function convert(name: string, kind: Kind, v: unknown): string | boolean {
       if (typeof v !== 'boolean') throw usage(`${name}: got ${kindOf(v)}: expected true or false`);
       return v;
     case 'text':
-      return text(name, v);
+      return text(name, v, name === 'targetTopic' ? MAX_TOPIC : MAX_TEXT);
     case 'number':
       if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return String(v);
       if (typeof v === 'string' && v !== '') return text(name, v);
@@ -130,7 +132,7 @@ function convert(name: string, kind: Kind, v: unknown): string | boolean {
           .map(([a, b]) => {
             if (a.includes('=') || a.includes(','))
               throw usage(`${name}: ${JSON.stringify(a)} is not a topic name`);
-            return `${a}=${text(`${name}.${a}`, b)}`;
+            return `${a}=${text(`${name}.${a}`, b, MAX_TOPIC)}`;
           })
           .join(',');
       }
