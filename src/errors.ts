@@ -92,9 +92,21 @@ export const ERROR_TABLE = {
     summary: "a record is larger than the target topic's max.message.bytes (both sizes named)",
   },
   RESTORE_VERIFY_FAILED: { kind: 'data', summary: 'restore verification found differences' },
-  RESTORE_JOB_CONFLICT: { kind: 'usage', summary: '`--job NAME` exists with another request' },
-  RESTORE_JOB_UNKNOWN: { kind: 'usage', summary: 'no such restore job in `restore.stateDir`' },
-  RESTORE_JOB_LOCKED: { kind: 'unavailable', summary: 'another process runs the restore job' },
+  RESTORE_JOB_CONFLICT: {
+    kind: 'usage',
+    summary: '`--job NAME` exists with another request',
+    status: 409,
+  },
+  RESTORE_JOB_UNKNOWN: {
+    kind: 'usage',
+    summary: 'no such restore job in `restore.stateDir`',
+    status: 404,
+  },
+  RESTORE_JOB_LOCKED: {
+    kind: 'unavailable',
+    summary: 'the restore job is running (another process, or already in this service)',
+    status: 409,
+  },
   RESTORE_PROGRESS_UNKNOWN: {
     kind: 'data',
     summary: "the job's offset map has records but its group offsets are gone: it refuses to guess",

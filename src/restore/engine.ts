@@ -62,7 +62,22 @@ export interface RestoreEvents {
   }): void;
   /** After every committed transaction. */
   onProgress?(p: RestoreProgress): void;
+  /** One partition's progress: at the start (what earlier runs did), after each of its transactions. */
+  onPartition?(p: PartitionProgress): void;
 }
+
+/** Records (and estimated record bytes) of one source partition restored so far, over all runs. */
+export interface PartitionProgress {
+  topic: string;
+  partition: number;
+  records: number;
+  recordBytes: number;
+  done: boolean;
+}
+
+/** Record bytes of `records` records of a planned partition, estimated from the plan. */
+const estimateBytes = (p: PartitionPlan, records: number) =>
+  p.records > 0 ? Math.round((p.recordBytes * records) / p.records) : 0;
 
 export type RestoreOutcome =
   | {
@@ -219,6 +234,14 @@ export async function runRestore(
     progress.recordBytes =
       totals.records > 0 ? Math.round((totals.recordBytes * progress.records) / totals.records) : 0;
     events.onStart?.({ jobId: id, resumed, totals, done: { ...progress } });
+    for (const s of starts)
+      events.onPartition?.({
+        topic: s.plan.topic,
+        partition: s.plan.partition,
+        records: s.records,
+        recordBytes: s.done ? s.plan.recordBytes : estimateBytes(s.plan, s.records),
+        done: s.done,
+      });
     if (resumed)
       log.info(
         { records: progress.records, partitionsDone: progress.partitionsDone },
@@ -408,6 +431,7 @@ async function restorePartition(
   let committedNext: bigint | null = s.committed;
   let pending: PendingRecord[] = [];
   let pendingBytes = 0;
+  const mine = { records: s.records, recordBytes: estimateBytes(plan, s.records) };
   const maxRecord = target.maxMessageBytes - BATCH_OVERHEAD;
   const commit = async (next: bigint) => {
     if (ctx.signal?.aborted === true) throw interrupted();
@@ -463,6 +487,14 @@ async function restorePartition(
     ctx.progress.records += records.length;
     ctx.progress.recordBytes += bytes;
     ctx.progress.transactions++;
+    mine.records += records.length;
+    mine.recordBytes += bytes;
+    ctx.events.onPartition?.({
+      topic: plan.topic,
+      partition: plan.partition,
+      ...mine,
+      done: next >= plan.endOffset,
+    });
     ctx.events.onProgress?.({ ...ctx.progress, bytesRead: ctx.counter.bytesRead });
   };
   try {

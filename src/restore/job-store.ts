@@ -106,6 +106,15 @@ export class JobStore {
     await fsyncDir(dir);
   }
 
+  /** Who holds the job's lock now (pid@host), or null: a dead holder on this host holds nothing. */
+  async holder(id: string): Promise<string | null> {
+    const holder = (await readFile(join(this.dir(id), 'lock'), 'utf8').catch(() => '')).trim();
+    if (holder === '') return null;
+    const [pidText, host] = holder.split('@');
+    const pid = Number(pidText);
+    return host === hostname() && Number.isInteger(pid) && !pidAlive(pid) ? null : holder;
+  }
+
   /** Takes the job's lock: one process runs a job at a time (a dead holder's lock is taken over). */
   async lock(id: string): Promise<() => Promise<void>> {
     const dir = this.dir(id);

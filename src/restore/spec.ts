@@ -80,11 +80,11 @@ export function requestFromSpec(s: CanonicalSpec, jobName: string | null): Resto
 
 const JOB_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/;
 
-export function assertJobName(name: string): void {
+export function assertJobName(name: string, option = '--job'): void {
   if (!JOB_NAME.test(name)) {
     throw new ArchiveError(
       ErrorCodes.USAGE,
-      `--job: got ${JSON.stringify(name)}: expected 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+      `${option}: got ${JSON.stringify(name)}: expected 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit`,
     );
   }
 }

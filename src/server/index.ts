@@ -1,10 +1,11 @@
 /**
  * The HTTP server of `kafka-archive run`: liveness (/healthz), readiness (/readyz), Prometheus
  * metrics (/metrics) and a read API over the service's live catalog (/api/offsets, /api/lookup,
- * /api/read, /api/disk/report), and an admin action (POST /api/tier). node:http or node:https;
- * bearer tokens of role read or admin (server.auth) guard everything but /healthz, /readyz and
- * /openapi.json; without tokens it refuses a non-loopback host unless
- * server.allowUnauthenticated is set (checked by the config schema).
+ * /api/read, /api/disk/report), and admin actions (POST /api/tier; restore jobs at
+ * /api/restores, run by the service's RestoreJobs). node:http or node:https; bearer tokens of
+ * role read or admin (server.auth) guard everything but /healthz, /readyz and /openapi.json;
+ * without tokens it refuses a non-loopback host unless server.allowUnauthenticated is set
+ * (checked by the config schema).
  */
 import type { DiskReport } from '../disk/index.js';
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import type { Tierer } from '../tiering/index.js';
 import type { ArchiverView } from './health.js';
 import { createMetrics, type GroupSnapshotStats } from './metrics.js';
 import { createRoutes } from './routes.js';
+import type { RestoreJobsApi } from './restore-routes.js';
 import { Authenticator } from './auth.js';
 import { openApiDocument } from './openapi.js';
 import { VolumeSampler, type VolumeSampleSource } from './volumes.js';
@@ -58,6 +60,8 @@ export interface ServerDeps {
   groups?: { stats: GroupSnapshotStats } | null;
   /** The whole configuration: hot directory (reads) and disk volumes (gauges). */
   config: Config;
+  /** Restore jobs run by the service (/api/restores); absent: those routes answer 404. */
+  restores?: RestoreJobsApi | null;
 }
 
 export interface ServerHandle {
@@ -146,6 +150,7 @@ export async function startServer(
     log: serverLog,
     stopping: () => stopping,
     reports: deps.reports ?? null,
+    restores: deps.restores ?? null,
   });
   const tls = readServerTls(config);
   let server: Server | HttpsServer;
@@ -189,6 +194,7 @@ export async function startServer(
         '/api/read',
         '/api/disk/report',
         '/api/tier',
+        '/api/restores',
       ],
     },
     'HTTP server listening',

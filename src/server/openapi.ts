@@ -60,6 +60,360 @@ const topic = (description: string) =>
   q('topic', description, true, { type: 'string', minLength: 1, maxLength: 1024 });
 const bearer = [{ bearer: [] }, {}];
 
+const int0 = { type: 'integer', minimum: 0 };
+const num0 = { type: 'number', minimum: 0 };
+const wholeOrText = (description: string) => ({
+  description,
+  oneOf: [int0, { type: 'string', minLength: 1, maxLength: 1024 }],
+});
+const adminErrors = {
+  '401': unauthorized,
+  '403': errorResponse('a read token; this needs an admin token (AUTH_FORBIDDEN)'),
+  '500': errorResponse('a defect; the service log has the details'),
+};
+const jobId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'the job id (`id` of POST /api/restores, or `kafka-archive restore status`)',
+  schema: { type: 'string', minLength: 1, maxLength: 200, examples: ['orders-3f9c2a1b7d'] },
+};
+const restoreSchemas = {
+  RestoreRequest: {
+    type: 'object',
+    description:
+      'the options of `kafka-archive restore`, as JSON (README "Restore"); the same request is the same job, so posting it again resumes a job that was stopped',
+    additionalProperties: false,
+    required: ['topic'],
+    properties: {
+      topic: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1024,
+        description: 'an archived topic name, or a regular expression matching whole topic names',
+      },
+      partitions: {
+        description: 'only these source partitions: [0, 1, 5], or "0-3,7"',
+        oneOf: [
+          { type: 'array', minItems: 1, items: int0 },
+          { type: 'string', minLength: 1, maxLength: 1024 },
+        ],
+      },
+      from: { description: 'records with timestamp >= from', oneOf: [int0, time] },
+      to: { description: 'records with timestamp < to', oneOf: [int0, time] },
+      startOffset: {
+        description:
+          'first original offset: one for every partition, or per partition {"0": 100, "3": "250"} (or "0:100,3:250")',
+        oneOf: [
+          int0,
+          { type: 'string', minLength: 1, maxLength: 1024 },
+          {
+            type: 'object',
+            minProperties: 1,
+            propertyNames: { pattern: '^[0-9]+$' },
+            additionalProperties: { oneOf: [int0, decimal] },
+          },
+        ],
+      },
+      endOffset: {
+        description: 'end original offset, exclusive: as startOffset',
+        oneOf: [
+          int0,
+          { type: 'string', minLength: 1, maxLength: 1024 },
+          {
+            type: 'object',
+            minProperties: 1,
+            propertyNames: { pattern: '^[0-9]+$' },
+            additionalProperties: { oneOf: [int0, decimal] },
+          },
+        ],
+      },
+      targetTopic: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 249,
+        description: 'target topic (default <topic>.restored)',
+      },
+      topicMap: {
+        description: 'target per source topic: {"a": "b"} (or "a=b,c=d")',
+        oneOf: [
+          {
+            type: 'object',
+            minProperties: 1,
+            additionalProperties: { type: 'string', minLength: 1, maxLength: 249 },
+          },
+          { type: 'string', minLength: 1, maxLength: 1024 },
+        ],
+      },
+      replicationFactor: wholeOrText('replication factor of a target topic the restore creates'),
+      repartition: { enum: ['by-key', 'round-robin'] },
+      append: { type: 'boolean', description: 'allow a target topic that holds records' },
+      offsetHeader: { type: 'boolean', description: 'add original topic/partition/offset headers' },
+      allowGaps: { type: 'boolean', description: 'restore although the archive misses offsets' },
+      job: {
+        type: 'string',
+        pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$',
+        description: 'job name (default: derived from the request)',
+      },
+      dryRun: { type: 'boolean', description: 'answer the plan (200); produce nothing' },
+      verify: {
+        type: 'boolean',
+        description: 'after restoring, compare the target with the archive',
+      },
+      rate: {
+        description: 'record bytes per second at most, e.g. "20MiB" (0: unlimited)',
+        oneOf: [num0, { type: 'string', minLength: 1, maxLength: 1024 }],
+      },
+      rateRecords: {
+        description: 'records per second at most',
+        oneOf: [num0, { type: 'string', minLength: 1, maxLength: 1024 }],
+      },
+      concurrency: wholeOrText('partitions restored at once (default restore.concurrency)'),
+      compression: { enum: ['none', 'gzip', 'snappy', 'lz4', 'zstd'] },
+      batchBytes: {
+        description: 'record bytes per transaction (default restore.batchBytes)',
+        oneOf: [num0, { type: 'string', minLength: 1, maxLength: 1024 }],
+      },
+      batchRecords: wholeOrText('records per transaction (default restore.batchRecords)'),
+    },
+  },
+  RestoreProgress: {
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'records',
+      'recordBytes',
+      'totalRecords',
+      'totalRecordBytes',
+      'transactions',
+      'partitionsDone',
+      'partitions',
+      'bytesRead',
+      'recordsPerSecond',
+      'bytesPerSecond',
+      'etaSeconds',
+    ],
+    properties: {
+      records: int0,
+      recordBytes: int0,
+      totalRecords: int0,
+      totalRecordBytes: int0,
+      transactions: int0,
+      partitionsDone: int0,
+      partitions: int0,
+      bytesRead: int0,
+      recordsPerSecond: num0,
+      bytesPerSecond: num0,
+      etaSeconds: { oneOf: [num0, { type: 'null' }] },
+    },
+  },
+  RestorePartition: {
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'topic',
+      'partition',
+      'targetTopic',
+      'startOffset',
+      'endOffset',
+      'records',
+      'recordBytes',
+      'totalRecords',
+      'totalRecordBytes',
+      'done',
+    ],
+    properties: {
+      topic: { type: 'string' },
+      partition: int0,
+      targetTopic: { type: 'string' },
+      startOffset: decimal,
+      endOffset: decimal,
+      records: int0,
+      recordBytes: int0,
+      totalRecords: int0,
+      totalRecordBytes: int0,
+      done: { type: 'boolean' },
+    },
+  },
+  Gap: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['topic', 'partition', 'from', 'to'],
+    properties: { topic: { type: 'string' }, partition: int0, from: decimal, to: decimal },
+  },
+  VerifyReport: {
+    type: 'object',
+    description: 'as `kafka-archive restore verify --json`',
+    required: [
+      'jobId',
+      'ok',
+      'complete',
+      'pairs',
+      'missing',
+      'unexpected',
+      'archiveRecords',
+      'targetRecords',
+    ],
+    properties: {
+      jobId: { type: 'string' },
+      ok: { type: 'boolean' },
+      complete: { type: 'boolean' },
+      pairs: { type: 'array', items: { type: 'object' } },
+      missing: { type: 'array', items: { type: 'object' } },
+      unexpected: { type: 'array', items: { type: 'object' } },
+      headerMismatches: int0,
+      archiveRecords: int0,
+      targetRecords: int0,
+      seconds: num0,
+    },
+  },
+  RestoreJob: {
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'id',
+      'state',
+      'live',
+      'spec',
+      'createdAt',
+      'updatedAt',
+      'progress',
+      'partitions',
+      'targets',
+      'gaps',
+      'error',
+      'resumable',
+      'verify',
+      'links',
+    ],
+    properties: {
+      id: { type: 'string' },
+      state: {
+        enum: ['planning', 'running', 'verifying', 'done', 'failed'],
+        description:
+          'planning: before the plan is saved; failed: see error (resumable: post the same request again)',
+      },
+      live: { type: 'boolean', description: 'run by this service now' },
+      spec: { type: 'object', description: "the job's identity: its request in canonical form" },
+      createdAt: { type: ['string', 'null'] },
+      updatedAt: { type: ['string', 'null'] },
+      progress: ref('RestoreProgress'),
+      partitions: { type: 'array', items: ref('RestorePartition') },
+      targets: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['topic', 'partitions', 'created'],
+          properties: { topic: { type: 'string' }, partitions: int0, created: { type: 'boolean' } },
+        },
+      },
+      gaps: { type: 'array', items: ref('Gap') },
+      error: {
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['code', 'message'],
+            properties: {
+              code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]+$' },
+              message: { type: 'string' },
+            },
+          },
+        ],
+      },
+      resumable: { type: 'boolean' },
+      verify: { oneOf: [{ type: 'null' }, ref('VerifyReport')] },
+      links: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['self'],
+        properties: { self: { type: 'string' } },
+      },
+    },
+  },
+  RestorePlan: {
+    type: 'object',
+    description: 'a dry run (as `kafka-archive restore --dry-run --json`)',
+    additionalProperties: false,
+    required: [
+      'jobId',
+      'dryRun',
+      'totals',
+      'partitions',
+      'gaps',
+      'estimatedSecondsAtRate',
+      'existingJob',
+    ],
+    properties: {
+      jobId: { type: 'string' },
+      dryRun: { const: true },
+      totals: { type: 'object' },
+      partitions: { type: 'array', items: { type: 'object' } },
+      gaps: { type: 'array', items: ref('Gap') },
+      estimatedSecondsAtRate: { oneOf: [num0, { type: 'null' }] },
+      existingJob: { oneOf: [{ enum: ['running', 'done', 'failed'] }, { type: 'null' }] },
+    },
+  },
+};
+const restorePaths = {
+  '/api/restores': {
+    get: {
+      summary:
+        'restore jobs: those in restore.stateDir and those this service runs; needs an admin token',
+      operationId: 'listRestores',
+      security: bearer,
+      responses: {
+        '200': {
+          description: 'every job',
+          content: json({ type: 'array', items: ref('RestoreJob') }),
+        },
+        '400': errorResponse('unknown query parameters (USAGE)'),
+        ...adminErrors,
+      },
+    },
+    post: {
+      summary:
+        'start a restore job in the service (as `kafka-archive restore`); needs an admin token',
+      operationId: 'startRestore',
+      security: bearer,
+      description:
+        'Validates the request, then answers 202 and runs the job in the background: poll `links.self`. A dry run answers 200 with the plan. Posting the request of a stopped or failed job resumes it after its last committed transaction; of a done job, it ends at once.',
+      requestBody: { required: true, content: json(ref('RestoreRequest')) },
+      responses: {
+        '200': { description: 'the plan of a dry run', content: json(ref('RestorePlan')) },
+        '202': {
+          description: 'started; poll links.self (also the Location header)',
+          headers: { Location: { description: 'the job', schema: { type: 'string' } } },
+          content: json(ref('RestoreJob')),
+        },
+        '400': errorResponse('a bad request body: the message names the field (USAGE)'),
+        '404': errorResponse('dry run: nothing archived in the range (RESTORE_NO_DATA, ARCHIVE_*)'),
+        '409': errorResponse(
+          'the job runs already (RESTORE_JOB_LOCKED), or its job name holds another request (RESTORE_JOB_CONFLICT)',
+        ),
+        '503': errorResponse('the service is stopping, or the object store is unreachable'),
+        ...adminErrors,
+      },
+    },
+  },
+  '/api/restores/{id}': {
+    get: {
+      summary: 'one restore job: state, progress per partition, rate, ETA, error, verify report',
+      operationId: 'getRestore',
+      security: bearer,
+      parameters: [jobId],
+      responses: {
+        '200': { description: 'the job', content: json(ref('RestoreJob')) },
+        '400': errorResponse('unknown query parameters (USAGE)'),
+        '404': errorResponse('no such job (RESTORE_JOB_UNKNOWN)'),
+        ...adminErrors,
+      },
+    },
+  },
+};
+
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -67,7 +421,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'kafka-archive',
       version: '1',
       description:
-        'The HTTP API of `kafka-archive run`: health, readiness, Prometheus metrics, queries over the live catalog, the disk report, and tiering on demand. When server.auth has tokens, every endpoint but /healthz, /readyz and /openapi.json needs `Authorization: Bearer <token>`: a read token for GET endpoints, an admin token for POST /api/tier. Errors are JSON `{"error", "code"}` with a code from the error-code table.',
+        'The HTTP API of `kafka-archive run`: health, readiness, Prometheus metrics, queries over the live catalog, the disk report, and tiering on demand. When server.auth has tokens, every endpoint but /healthz, /readyz and /openapi.json needs `Authorization: Bearer <token>`: a read token for GET endpoints, an admin token for POST /api/tier and the restore jobs (/api/restores). Errors are JSON `{"error", "code"}` with a code from the error-code table.',
     },
     servers: [{ url: 'http://127.0.0.1:9464' }],
     components: {
@@ -227,6 +581,7 @@ export function openApiDocument(): Record<string, unknown> {
             seconds: { type: 'number', minimum: 0 },
           },
         },
+        ...restoreSchemas,
         DiskReport: {
           type: 'object',
           description: 'the JSON of `kafka-archive disk report --json` (README "Disk safety")',
@@ -416,6 +771,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...restorePaths,
     },
   };
 }

@@ -11,7 +11,9 @@ import type { SegmentSource } from '../archive/index.js';
 import { ArchiveError, describeError, ErrorCodes, httpStatusOf } from '../errors.js';
 import { renderDiskReportHtml, type DiskReport } from '../disk/index.js';
 import type { Logger } from '../log/index.js';
-import { httpError, type ErrorBody } from './errors.js';
+import { httpError } from './errors.js';
+import { NDJSON_TYPE, send, sendError } from './respond.js';
+import { restoreHandlers, type RestoreJobsApi } from './restore-routes.js';
 import { readiness, type ArchiverView } from './health.js';
 import { recordJson } from '../segment/index.js';
 import { toJson } from '../util/json.js';
@@ -39,31 +41,26 @@ export interface RouteContext {
   tierer?: Pick<Tierer, 'runOnce'> | null;
   /** The OpenAPI document served at /openapi.json. */
   openApi?: string;
+  /** Restore jobs of the service (/api/restores); null or absent: those routes answer 503. */
+  restores?: RestoreJobsApi | null;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  params: Readonly<Record<string, string>>,
+) => Promise<void>;
 
+/**
+ * The route table is keyed by path; a `:name` segment matches any one segment and hands it to
+ * the handler as a parameter. A path may have a route per method.
+ */
 interface Route {
   /** GET routes also answer HEAD. */
   method: 'GET' | 'POST';
   access: Access;
   handler: Handler;
-}
-
-const JSON_TYPE = 'application/json; charset=utf-8';
-const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
-
-function send(res: ServerResponse, status: number, body: string, type = JSON_TYPE): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
-  res.end(body);
-}
-
-function sendError(res: ServerResponse, status: number, body: ErrorBody): void {
-  send(res, status, `${JSON.stringify(body)}\n`);
 }
 
 /** A client that takes no data for this long is cut off (it holds a read slot). */
@@ -235,29 +232,25 @@ export function createRoutes(
   };
 
   const read: Access = 'read';
-  const routes: Record<string, Route> = {
-    '/healthz': { method: 'GET', access: 'open', handler: handlers['/healthz'] as Handler },
-    '/readyz': { method: 'GET', access: 'open', handler: handlers['/readyz'] as Handler },
-    '/openapi.json': {
-      method: 'GET',
-      access: 'open',
-      handler: handlers['/openapi.json'] as Handler,
-    },
-    '/metrics': {
-      method: 'GET',
-      access: ctx.openMetrics === true ? 'open' : read,
-      handler: handlers['/metrics'] as Handler,
-    },
-    '/disk/report': { method: 'GET', access: read, handler: handlers['/disk/report'] as Handler },
-    '/api/disk/report': {
-      method: 'GET',
-      access: read,
-      handler: handlers['/api/disk/report'] as Handler,
-    },
-    '/api/offsets': { method: 'GET', access: read, handler: handlers['/api/offsets'] as Handler },
-    '/api/lookup': { method: 'GET', access: read, handler: handlers['/api/lookup'] as Handler },
-    '/api/read': { method: 'GET', access: read, handler: handlers['/api/read'] as Handler },
-    '/api/tier': { method: 'POST', access: 'admin', handler: handlers['/api/tier'] as Handler },
+  const get = (access: Access, handler: Handler): Route[] => [{ method: 'GET', access, handler }];
+  const h = (path: string) => handlers[path] as Handler;
+  const restore = restoreHandlers(ctx.restores ?? null);
+  const routes: Record<string, Route[]> = {
+    '/healthz': get('open', h('/healthz')),
+    '/readyz': get('open', h('/readyz')),
+    '/openapi.json': get('open', h('/openapi.json')),
+    '/metrics': get(ctx.openMetrics === true ? 'open' : read, h('/metrics')),
+    '/disk/report': get(read, h('/disk/report')),
+    '/api/disk/report': get(read, h('/api/disk/report')),
+    '/api/offsets': get(read, h('/api/offsets')),
+    '/api/lookup': get(read, h('/api/lookup')),
+    '/api/read': get(read, h('/api/read')),
+    '/api/tier': [{ method: 'POST', access: 'admin', handler: h('/api/tier') }],
+    '/api/restores': [
+      { method: 'GET', access: 'admin', handler: restore.list },
+      { method: 'POST', access: 'admin', handler: restore.start },
+    ],
+    '/api/restores/:id': get('admin', restore.get),
   };
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
@@ -271,26 +264,31 @@ export function createRoutes(
       });
       return 'other';
     }
-    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
-    if (route === undefined) {
+    const found = matchRoute(routes, url.pathname);
+    if (found === null) {
       sendError(res, httpStatusOf(ErrorCodes.NOT_FOUND), {
         error: `no such endpoint ${JSON.stringify(url.pathname)}; endpoints: ${Object.keys(routes).join(', ')}`,
         code: ErrorCodes.NOT_FOUND,
       });
       return 'other';
     }
-    const allowed = route.method === 'GET' ? ['GET', 'HEAD'] : ['POST'];
-    if (!allowed.includes(req.method ?? '')) {
-      res.setHeader('allow', allowed.join(', '));
+    const methods = found.routes.flatMap((r) =>
+      r.method === 'GET' ? ['GET', 'HEAD'] : [r.method],
+    );
+    const route = found.routes.find(
+      (r) => r.method === req.method || (r.method === 'GET' && req.method === 'HEAD'),
+    );
+    if (route === undefined) {
+      res.setHeader('allow', methods.join(', '));
       sendError(res, httpStatusOf(ErrorCodes.METHOD_NOT_ALLOWED), {
-        error: `${req.method} is not allowed; use ${route.method}`,
+        error: `${req.method} is not allowed; use ${found.routes.map((r) => r.method).join(' or ')}`,
         code: ErrorCodes.METHOD_NOT_ALLOWED,
       });
-      return url.pathname;
+      return found.path;
     }
     try {
       ctx.auth?.check(req, route.access);
-      await route.handler(req, res, url);
+      await route.handler(req, res, url, found.params);
     } catch (err) {
       const e = httpError(err);
       if (e.status === 401) res.setHeader('www-authenticate', challenge(e.body.code));
@@ -303,7 +301,7 @@ export function createRoutes(
       if (res.headersSent) res.destroy();
       else sendError(res, e.status, e.body);
     }
-    return url.pathname;
+    return found.path;
   };
 
   return (req, res) => {
@@ -320,4 +318,36 @@ export function createRoutes(
       },
     );
   };
+}
+
+/**
+ * The routes of a path: an exact key, else a key whose `:name` segments match one non-empty
+ * segment each (percent-decoded into `params`). `path` is the key (the metrics' route label).
+ */
+export function matchRoute<R>(
+  routes: Readonly<Record<string, R>>,
+  pathname: string,
+): { path: string; routes: R; params: Record<string, string> } | null {
+  if (Object.hasOwn(routes, pathname) && !pathname.includes('/:'))
+    return { path: pathname, routes: routes[pathname] as R, params: {} };
+  const parts = pathname.split('/');
+  for (const [path, r] of Object.entries(routes)) {
+    if (!path.includes('/:')) continue;
+    const pattern = path.split('/');
+    if (pattern.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const ok = pattern.every((seg, i) => {
+      const part = parts[i] as string;
+      if (!seg.startsWith(':')) return seg === part;
+      if (part === '') return false;
+      try {
+        params[seg.slice(1)] = decodeURIComponent(part);
+      } catch {
+        return false;
+      }
+      return true;
+    });
+    if (ok) return { path, routes: r, params };
+  }
+  return null;
 }

@@ -10,6 +10,7 @@ import { SegmentWriter } from '../segment/index.js';
 import { createObjectStore, type ObjectStore } from '../storage/index.js';
 import { Tierer } from '../tiering/index.js';
 import { createKafkaClient } from './kafka.js';
+import { RestoreJobs } from './restore-jobs.js';
 
 export interface ArchiverService {
   archiver: Archiver;
@@ -26,6 +27,8 @@ export interface ArchiverService {
   reports: DiskReportScheduler | null;
   /** Consumer-group positions to the object store (archiver.groups), null when none are set. */
   groups: GroupSnapshotter | null;
+  /** Restore jobs started over the HTTP API; close() aborts the running ones (resumable). */
+  restores: RestoreJobs;
   /** Starts consuming and, when enabled, tiering and the disk monitor. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -140,11 +143,13 @@ export async function createArchiverService(config: Config, log: Logger): Promis
           log: log.child({ component: 'groups' }),
         })
       : null;
+  const restores = new RestoreJobs({ config, log, catalog, store });
   return {
     archiver,
     catalog,
     store,
     groups,
+    restores,
     source: tieredSource(config.archiver.hotDir, store),
     tierer,
     monitor,
@@ -158,6 +163,7 @@ export async function createArchiverService(config: Config, log: Logger): Promis
       void reports?.runOnce(); // a first report (and its gauges) now, not at the first cron tick
     },
     async close() {
+      await restores.close();
       if (timer !== null) clearInterval(timer);
       await groups?.stop();
       await reports?.stop();

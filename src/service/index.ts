@@ -14,3 +14,5 @@ export { rebuildCatalog } from './rebuild.js';
 export type { RebuildResult } from './rebuild.js';
 export { runDoctor, doctorConfigFailure } from './doctor.js';
 export type { DoctorReport, DoctorCheck, CheckStatus, DoctorOptions } from './doctor.js';
+export { RestoreJobs } from './restore-jobs.js';
+export type { RestoreJobsDeps, StartResult } from './restore-jobs.js';

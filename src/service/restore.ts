@@ -37,6 +37,9 @@ export interface RestoreOverrides {
   targetBrokers?: string[];
   /** Replaces `restore.stateDir`. */
   stateDir?: string;
+  /** The running service's catalog and object store, shared (not closed by close()). */
+  catalog?: Catalog;
+  store?: ObjectStore;
   /** Builds the Kafka clients of the target and source clusters (default: `kafka.client`'s). */
   kafkaClient?: (config: KafkaConfig, log: Logger) => KafkaClient;
 }
@@ -79,8 +82,10 @@ export async function createRestore(
   const rlog = log.child({ component: 'restore' });
   const targetConfig = restoreTargetKafka(config, overrides.targetBrokers);
   const stateDir = overrides.stateDir ?? restoreStateDir(config);
-  const store: ObjectStore = createObjectStore(config.storage, rlog);
-  const catalog = await openCatalogForRead(config.catalog.dir, config.archiver.hotDir, rlog);
+  const store: ObjectStore = overrides.store ?? createObjectStore(config.storage, rlog);
+  const catalog =
+    overrides.catalog ??
+    (await openCatalogForRead(config.catalog.dir, config.archiver.hotDir, rlog));
   const target =
     overrides.kafkaClient?.(targetConfig, rlog) ??
     createKafkaClient(targetConfig, rlog, { retries: TARGET_RETRIES });
@@ -155,8 +160,8 @@ export async function createRestore(
       return out;
     },
     async close() {
-      await catalog.close();
-      await store.close();
+      if (overrides.catalog === undefined) await catalog.close();
+      if (overrides.store === undefined) await store.close();
     },
   };
 }

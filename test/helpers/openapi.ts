@@ -23,6 +23,19 @@ ajv.addSchema(doc, 'openapi.json');
 const pointer = (...parts: string[]) =>
   parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 
+/** The document's path for a request path: itself, or a template such as /api/restores/{id}. */
+function templateOf(pathname: string): string | undefined {
+  if (Object.hasOwn(doc.paths, pathname)) return pathname;
+  const parts = pathname.split('/');
+  return Object.keys(doc.paths).find((t) => {
+    const segs = t.split('/');
+    return (
+      segs.length === parts.length &&
+      segs.every((s, i) => (/^\{.+\}$/.test(s) ? parts[i] !== '' : s === parts[i]))
+    );
+  });
+}
+
 /** Responses checked so far, by "METHOD path status" (to report coverage). */
 export const checked = new Set<string>();
 
@@ -39,7 +52,8 @@ export function checkResponse(
 ): void {
   const pathname = new URL(path, 'http://x').pathname;
   const m = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
-  const item = doc.paths[pathname];
+  const template = templateOf(pathname);
+  const item = template === undefined ? undefined : doc.paths[template];
   // Unknown paths and methods answer documented-nowhere 404/405 errors: check the error shape.
   if (item === undefined || item[m] === undefined) {
     if (![404, 405].includes(status)) {
@@ -55,7 +69,7 @@ export function checkResponse(
       `${method} ${pathname}: status ${status} is not documented (documented: ${Object.keys(op.responses).join(', ')}); body ${body.slice(0, 200)}`,
     );
   }
-  checked.add(`${method.toUpperCase()} ${pathname} ${status}`);
+  checked.add(`${method.toUpperCase()} ${template} ${status}`);
   if (method.toUpperCase() === 'HEAD') return;
   const types = Object.keys(response.content ?? {});
   if (types.length === 0) return;
@@ -65,7 +79,7 @@ export function checkResponse(
       `${method} ${pathname} ${status}: content type ${JSON.stringify(contentType)}, documented: ${types.join(', ')}`,
     );
   }
-  const schemaPath = `#/${pointer('paths', pathname, m, 'responses', String(status), 'content', base, 'schema')}`;
+  const schemaPath = `#/${pointer('paths', template as string, m, 'responses', String(status), 'content', base, 'schema')}`;
   if (base === 'application/json') {
     validate(schemaPath, JSON.parse(body), `${method} ${pathname} ${status}`);
   } else if (base === 'application/x-ndjson') {

@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
-import { formatBytes, parseBytes } from '../../config/index.js';
+import { formatBytes } from '../../config/index.js';
 import {
   describeRange,
+  dryRunView,
+  parseRestoreRequest,
+  parseRunOptions,
+  parseTargetBrokers,
   planTotals,
   type JobState,
-  type OffsetBound,
   type PartitionPlan,
+  type RestoreInput,
   type RestoreOutcome,
   type RestoreProgress,
   type RunOptions,
@@ -17,32 +21,10 @@ import { createRestore, type RestoreService } from '../../service/restore.js';
 import { makeContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { isoTime, table, toJson } from '../format.js';
+import { parseTimeArg } from '../time-arg.js';
 import { progressView } from '../progress.js';
-import { parseBigIntArg, parseTimeArg } from '../time-arg.js';
 
-interface RestoreOptions {
-  partitions?: string;
-  from?: string;
-  to?: string;
-  startOffset?: string;
-  endOffset?: string;
-  targetTopic?: string;
-  topicMap?: string;
-  targetBrokers?: string;
-  replicationFactor?: string;
-  repartition?: string;
-  append?: boolean;
-  offsetHeader?: boolean;
-  allowGaps?: boolean;
-  job?: string;
-  dryRun?: boolean;
-  verify?: boolean;
-  rate?: string;
-  rateRecords?: string;
-  concurrency?: string;
-  compression?: string;
-  batchBytes?: string;
-  batchRecords?: string;
+interface RestoreOptions extends Omit<RestoreInput, 'topic'> {
   progress?: boolean;
   group?: string;
   asOf?: string;
@@ -50,78 +32,6 @@ interface RestoreOptions {
 }
 
 const usage = (message: string) => new ArchiveError(ErrorCodes.USAGE, message);
-
-/** `0,1,5` or `0-3,7`. */
-function parsePartitions(value: string): number[] {
-  const out = new Set<number>();
-  for (const part of value.split(',').map((s) => s.trim())) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (m === null)
-      throw usage(
-        `--partitions: got ${JSON.stringify(value)}: expected partition numbers such as 0,1,5 or 0-3`,
-      );
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    for (let p = Math.min(a, b); p <= Math.max(a, b); p++) out.add(p);
-  }
-  return [...out].sort((x, y) => x - y);
-}
-
-/** `1200` (every partition) and/or `P:O` pairs: `0:100,3:250`. */
-function parseOffsetBound(option: string, value: string): OffsetBound {
-  const b: OffsetBound = { all: null, byPartition: new Map() };
-  for (const part of value.split(',').map((s) => s.trim())) {
-    const m = /^(?:(\d+):)?(\d+)$/.exec(part);
-    if (m === null)
-      throw usage(
-        `${option}: got ${JSON.stringify(value)}: expected an offset for every partition (1200) or partition:offset pairs (0:100,3:250)`,
-      );
-    if (m[1] === undefined) b.all = BigInt(m[2] as string);
-    else b.byPartition.set(Number(m[1]), BigInt(m[2] as string));
-  }
-  return b;
-}
-
-function parseTopicMap(value: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const part of value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')) {
-    const [a, b, ...rest] = part.split('=');
-    if (a === undefined || b === undefined || a === '' || b === '' || rest.length > 0)
-      throw usage(
-        `--topic-map: got ${JSON.stringify(part)}: expected source=target pairs, e.g. orders=orders.replay,payments=payments.replay`,
-      );
-    m.set(a, b);
-  }
-  return m;
-}
-
-function parseBrokers(value: string): string[] {
-  const list = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (list.length === 0 || list.some((b) => !/^[^\s:]+:\d{1,5}$/.test(b)))
-    throw usage(
-      `--target-brokers: got ${JSON.stringify(value)}: expected host:port[,host:port...]`,
-    );
-  return list;
-}
-
-function parseRate(option: string, value: string): number {
-  const n = parseBytes(value.replace(/\/s$/i, ''));
-  if (n === undefined || n < 0 || !Number.isFinite(n))
-    throw usage(
-      `${option}: got ${JSON.stringify(value)}: expected a rate per second such as 10MiB, 500000 or 0 (unlimited)`,
-    );
-  return n;
-}
-
-function positiveInt(option: string, value: string): number {
-  return Number(parseBigIntArg(option, value, 1n));
-}
 
 const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
 
@@ -162,17 +72,7 @@ function printDryRun(
     opts.recordsPerSecond > 0 ? (t.records / opts.recordsPerSecond) * 1000 : 0,
   );
   if (ctx.json) {
-    ctx.out(
-      toJson({
-        jobId: o.jobId,
-        dryRun: true,
-        totals: t,
-        partitions: o.plan.partitions,
-        gaps: o.plan.gaps,
-        estimatedSecondsAtRate: rateMs > 0 ? rateMs / 1000 : null,
-        existingJob: o.existing?.status ?? null,
-      }),
-    );
+    ctx.out(toJson(dryRunView(o, opts)));
     return;
   }
   ctx.out(
@@ -391,74 +291,10 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
         ['--apply', o.apply === true],
       ] as const)
         if (set) throw usage(`${flag} belongs to restore translate-offsets`);
-      // Offsets and times may be combined: offsets bound the range, times filter inside it.
-      if (o.targetTopic !== undefined && o.topicMap !== undefined)
-        throw usage('give --target-topic or --topic-map, not both');
-      if (
-        o.repartition !== undefined &&
-        o.repartition !== 'by-key' &&
-        o.repartition !== 'round-robin'
-      )
-        throw usage(
-          `--repartition: got ${JSON.stringify(o.repartition)}: expected by-key or round-robin`,
-        );
-      const compressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-      if (
-        o.compression !== undefined &&
-        !(compressions as readonly string[]).includes(o.compression)
-      )
-        throw usage(
-          `--compression: got ${JSON.stringify(o.compression)}: expected one of ${compressions.join(', ')}`,
-        );
-      const fromTime = o.from !== undefined ? parseTimeArg('--from', o.from) : null;
-      const toTime = o.to !== undefined ? parseTimeArg('--to', o.to) : null;
-      if (fromTime !== null && toTime !== null && toTime <= fromTime)
-        throw usage(
-          `--to must be later than --from (the range is [from, to)): got ${isoTime(fromTime)} .. ${isoTime(toTime)}`,
-        );
-      const req = {
-        topic,
-        partitions: o.partitions !== undefined ? parsePartitions(o.partitions) : null,
-        fromTime,
-        toTime,
-        startOffset:
-          o.startOffset !== undefined ? parseOffsetBound('--start-offset', o.startOffset) : null,
-        endOffset: o.endOffset !== undefined ? parseOffsetBound('--end-offset', o.endOffset) : null,
-        targetTopic: o.targetTopic ?? null,
-        topicMap: o.topicMap !== undefined ? parseTopicMap(o.topicMap) : new Map<string, string>(),
-        repartition: (o.repartition ?? null) as 'by-key' | 'round-robin' | null,
-        offsetHeader: o.offsetHeader === true,
-        jobName: o.job ?? null,
-      };
-      const brokers = o.targetBrokers !== undefined ? parseBrokers(o.targetBrokers) : undefined;
+      const req = parseRestoreRequest({ ...o, topic });
+      const brokers = parseTargetBrokers(o);
       await withService(ctx, brokers, async (service) => {
-        const d = service.defaults();
-        const opts: RunOptions = {
-          ...d,
-          append: o.append === true,
-          allowGaps: o.allowGaps === true,
-          dryRun: o.dryRun === true,
-          replicationFactor:
-            o.replicationFactor !== undefined
-              ? positiveInt('--replication-factor', o.replicationFactor)
-              : null,
-          bytesPerSecond: o.rate !== undefined ? parseRate('--rate', o.rate) : 0,
-          recordsPerSecond:
-            o.rateRecords !== undefined ? parseRate('--rate-records', o.rateRecords) : 0,
-          concurrency:
-            o.concurrency !== undefined
-              ? positiveInt('--concurrency', o.concurrency)
-              : d.concurrency,
-          compression: (o.compression as RunOptions['compression'] | undefined) ?? d.compression,
-          batchBytes:
-            o.batchBytes !== undefined
-              ? parseRate('--batch-bytes', o.batchBytes) || d.batchBytes
-              : d.batchBytes,
-          batchRecords:
-            o.batchRecords !== undefined
-              ? positiveInt('--batch-records', o.batchRecords)
-              : d.batchRecords,
-        };
+        const opts = parseRunOptions(o, service.defaults());
         ctx.log.debug(
           { range: describeRange({ ...req, targetBrokers: service.targetBrokers }) },
           'restore',
@@ -552,7 +388,7 @@ async function verifyCommand(
   if (o.job === undefined)
     throw usage('restore verify: give --job ID (see kafka-archive restore status)');
   const job = o.job;
-  const brokers = o.targetBrokers !== undefined ? parseBrokers(o.targetBrokers) : undefined;
+  const brokers = parseTargetBrokers(o);
   await withService(ctx, brokers, async (service) => {
     const v = await service.verify(job);
     printVerify(ctx, v);
@@ -651,7 +487,7 @@ async function translateCommand(
   const group = o.group;
   const asOfMs =
     o.asOf === undefined ? null : o.asOf === 'now' ? Date.now() : Number(asOfArg(o.asOf));
-  const brokers = o.targetBrokers !== undefined ? parseBrokers(o.targetBrokers) : undefined;
+  const brokers = parseTargetBrokers(o);
   await withService(ctx, brokers, async (service) => {
     const r = await service.translateOffsets(job, { group, asOfMs, apply: o.apply === true });
     printTranslate(ctx, r);
