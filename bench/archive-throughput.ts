@@ -32,7 +32,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, readdir, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -42,6 +42,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { RecordGenerator, payloadBytes } from './lib/records.js';
 import { encodeHwm, loadKafkajs, newKafka, procStats } from './lib/kafka.js';
 import type { LoopStats } from './lib/monitor.js';
+import { kafkaBackupBackupConfig, kafkaBackupRestoreConfig } from './lib/kafka-backup.js';
+import { brokerPid, loadNote, machineCpu } from './lib/machine.js';
 import { kcatReadToNull, runTimed } from './lib/native.js';
 import { fmt, intFlag, MB, MiB, parseFlags, sleep, table } from './lib/util.js';
 
@@ -150,31 +152,6 @@ async function produce(): Promise<{ ms: number; payload: number }> {
 }
 
 // ---- machine ----------------------------------------------------------------------------------
-
-/** /proc/stat: busy and total jiffies of the whole machine (Linux), to see outside load. */
-async function machineCpu(): Promise<{ busy: number; total: number } | null> {
-  try {
-    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] as string;
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - idle, total };
-  } catch {
-    return null;
-  }
-}
-
-/** The pid of the process listening on the broker's port (the local broker), if visible. */
-function brokerPid(): number | null {
-  const port = brokers[0]?.split(':')[1];
-  try {
-    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`]).toString();
-    const m = /pid=(\d+)/.exec(out);
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
 
 // ---- runs -------------------------------------------------------------------------------------
 
@@ -554,26 +531,14 @@ async function runKafkaBackup(hwm: Map<number, number>, dir: string): Promise<Ru
   await mkdir(storage, { recursive: true });
   // One-shot snapshot of the topic: high-water marks taken at start, exit when all are reached.
   // zstd segments (the product's Parquet codec) of the same size as the product's here.
-  const config = [
-    'mode: backup',
-    `backup_id: "${backupId}"`,
-    'source:',
-    `  bootstrap_servers: [${brokers.map((b) => `"${b}"`).join(', ')}]`,
-    '  topics:',
-    `    include: ["${topic}"]`,
-    'storage:',
-    '  backend: filesystem',
-    `  path: "${storage}"`,
-    'backup:',
-    '  compression: zstd',
-    '  start_offset: earliest',
-    '  continuous: false',
-    '  stop_at_current_offsets: true',
-    `  segment_max_bytes: ${segmentBytes}`,
-    'offset_storage:',
-    `  db_path: "${join(dir, 'offsets.db')}"`,
-    '',
-  ].join('\n');
+  const config = kafkaBackupBackupConfig({
+    backupId,
+    brokers,
+    topic,
+    storage,
+    segmentBytes,
+    offsetsDb: join(dir, 'offsets.db'),
+  });
   const cfg = join(dir, 'backup.yaml');
   await writeFile(cfg, config);
   console.log(`  ${kafkaBackupBin} backup --config ${cfg}\n${config.replace(/^/gm, '    ')}`);
@@ -624,22 +589,7 @@ async function runKafkaBackupRestore(
       },
     ],
   });
-  // Defaults otherwise (acks=-1, produce_batch_size 1000, max_concurrent_partitions 4).
-  const config = [
-    'mode: restore',
-    `backup_id: "${backupId}"`,
-    'target:',
-    `  bootstrap_servers: [${brokers.map((b) => `"${b}"`).join(', ')}]`,
-    '  topics:',
-    `    include: ["${topic}"]`,
-    'storage:',
-    '  backend: filesystem',
-    `  path: "${storage}"`,
-    'restore:',
-    '  topic_mapping:',
-    `    "${topic}": "${target}"`,
-    '',
-  ].join('\n');
+  const config = kafkaBackupRestoreConfig({ backupId, brokers, topic, storage, target });
   const cfg = join(dir, 'restore.yaml');
   await writeFile(cfg, config);
   const command = `${kafkaBackupBin} restore --config ${cfg}`;
@@ -680,10 +630,6 @@ async function runKafkaBackupRestore(
 
 // ---- main -------------------------------------------------------------------------------------
 
-const loadNote = () =>
-  `load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`;
 const work = await mkdtemp(join(tmpdir(), 'kafka-archive-bench-'));
 console.log(
   `node ${process.version}, ${availableParallelism()} CPUs, ${new Date().toISOString()}, ${loadNote()}`,
@@ -720,7 +666,7 @@ try {
   for (const [run, client] of runs.flatMap((r) => clients.map((c) => [r, c] as const))) {
     console.log(`running ${run} (${client})... (${loadNote()})`);
     const cpuBefore = await machineCpu();
-    const bpid = brokerPid();
+    const bpid = brokerPid(brokers);
     const brokerBefore = bpid === null ? null : await procStats(bpid);
     if (run === 'baseline') results.push(await runBaseline(hwm, client));
     else if (run === 'cli' || run === 'inproc') {

@@ -33,7 +33,6 @@
  * the stored batches with kafka.tools.DumpLogSegments.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -41,10 +40,15 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { RecordGenerator } from './lib/records.js';
 import { encodeHwm, loadKafkajs, newKafka } from './lib/kafka.js';
 import { CONFLUENT, PLATFORMATIC, ensureClient, type InstallReport } from './lib/clients.js';
-import { kcatReadToNull, runTimed } from './lib/native.js';
+import {
+  kcatProduce,
+  kcatReadToNull,
+  producerPerformance,
+  writeJavaPayloads,
+  writeKcatInput,
+} from './lib/native.js';
 import { fmt, intFlag, MB, parseFlags, table } from './lib/util.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -306,30 +310,7 @@ async function produceWith(name: string): Promise<ProduceResult> {
     };
   } else if (name === 'kcat') {
     const file = await kcatInput();
-    const r = await runTimed(
-      'kcat',
-      [
-        '-P',
-        '-b',
-        brokers.join(','),
-        '-t',
-        topic,
-        '-K',
-        '\t',
-        '-z',
-        'lz4',
-        '-X',
-        'enable.idempotence=true',
-        '-X',
-        'acks=all',
-        '-H',
-        'content-type=application/json',
-        '-H',
-        'schema-version=ztf-4.02',
-      ],
-      { stdinFile: file.path, timeoutMs },
-    );
-    if (r.code !== 0) throw new Error(`kcat -P exited ${r.code}: ${r.err.slice(-2000)}`);
+    const r = await kcatProduce(brokers, topic, file.path, timeoutMs);
     res = {
       name: 'kcat -P (native reference)',
       records: M,
@@ -340,42 +321,13 @@ async function produceWith(name: string): Promise<ProduceResult> {
       note: 'stdin from a page-cached file; 2 static headers per record; key-hash partitioner',
     };
   } else if (name === 'java') {
-    const file = await javaPayloads();
-    const r = await run('java', [
-      '-Xmx1g',
-      '-cp',
-      `${kafkaLibs}/*`,
-      'org.apache.kafka.tools.ProducerPerformance',
-      '--topic',
-      topic,
-      '--num-records',
-      String(M),
-      '--payload-file',
-      file,
-      '--throughput',
-      '-1',
-      '--producer-props',
-      `bootstrap.servers=${brokers.join(',')}`,
-      'acks=all',
-      'enable.idempotence=true',
-      'compression.type=lz4',
-      'linger.ms=5',
-      'batch.size=1048576',
-    ]);
-    // Progress lines every 5 s, then the summary: the line that counts all M records.
-    const m = [...r.out.matchAll(/(\d+) records sent, ([\d.]+) records\/sec/g)].find(
-      (x) => Number(x[1]) === M,
-    );
-    if (r.code !== 0 || m === undefined) {
-      throw new Error(
-        `ProducerPerformance exited ${r.code}: ${r.out.slice(-1000)} ${r.err.slice(-2000)}`,
-      );
-    }
+    const file = await writeJavaPayloads(join(work, 'java-payloads.txt'), M, valueBytes);
+    const r = await producerPerformance(kafkaLibs, brokers, topic, M, file, timeoutMs);
     res = {
       name: 'Kafka ProducerPerformance (Java, native reference)',
       records: M,
       payloadBytes: M * valueBytes,
-      sendMs: (M / Number(m[2])) * 1000,
+      sendMs: r.sendMs,
       note: 'values only (no key, no headers), 100k distinct values; batch.size=1 MiB, linger.ms=5; time from its own first send',
     };
   } else throw new Error(`unknown producer ${name}`);
@@ -391,41 +343,8 @@ async function produceWith(name: string): Promise<ProduceResult> {
 
 let kcatFile: { path: string; payload: number } | null = null;
 async function kcatInput(): Promise<{ path: string; payload: number }> {
-  if (kcatFile) return kcatFile;
-  const path = join(work, 'kcat-input.tsv');
-  const out = createWriteStream(path);
-  const gen = new RecordGenerator({ valueBytes, seed: 7 });
-  const staticHeaders =
-    Buffer.byteLength('content-type') + 16 + Buffer.byteLength('schema-version') + 8;
-  let payload = 0;
-  const tab = Buffer.from('\t');
-  const nl = Buffer.from('\n');
-  for (let i = 0; i < M; i++) {
-    const r = gen.next(BigInt(i));
-    const key = r.key as Buffer;
-    const value = r.value as Buffer;
-    if (value.includes(0x0a) || value.includes(0x09) || key.includes(0x09)) {
-      throw new Error('record contains a tab or newline');
-    }
-    payload += key.length + value.length + staticHeaders;
-    if (!out.write(Buffer.concat([key, tab, value, nl]))) {
-      await new Promise<void>((r2) => out.once('drain', () => r2()));
-    }
-  }
-  await new Promise<void>((r) => out.end(() => r()));
-  kcatFile = { path, payload };
+  kcatFile ??= await writeKcatInput(join(work, 'kcat-input.tsv'), M, valueBytes);
   return kcatFile;
-}
-
-async function javaPayloads(): Promise<string> {
-  const path = join(work, 'java-payloads.txt');
-  const gen = new RecordGenerator({ valueBytes, seed: 7 });
-  const lines: Buffer[] = [];
-  for (let i = 0; i < Math.min(M, 100_000); i++) {
-    lines.push(gen.next(BigInt(i)).value as Buffer, Buffer.from('\n'));
-  }
-  await writeFile(path, Buffer.concat(lines));
-  return path;
 }
 
 // ---- readers -------------------------------------------------------------------------------------

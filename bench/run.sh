@@ -9,6 +9,12 @@
 #                                            (bench/kafka-clients.ts; installs the candidate
 #                                            clients into .cache/bench-clients when missing);
 #                                            BENCH_CLIENTS_ARGS="--records 200000" passes flags
+#   BENCH_RESTORE=1                          afterwards run the restore benchmark
+#                                            (bench/restore-throughput.ts: produce, archive with
+#                                            kafka-archive run, then time kafka-archive restore
+#                                            against bare producers, kcat -P, ProducerPerformance
+#                                            and kafka-backup's restore when KAFKA_BACKUP_BIN is
+#                                            set); BENCH_RESTORE_ARGS="--records 300000"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
@@ -18,3 +24,7 @@ if [ "${BENCH_CLIENTS:-0}" = 1 ]; then
 fi
 npx tsx bench/parquet-writers.ts
 npx tsx bench/archive-throughput.ts "$@"
+if [ "${BENCH_RESTORE:-0}" = 1 ]; then
+  # shellcheck disable=SC2086
+  npx tsx bench/restore-throughput.ts ${BENCH_RESTORE_ARGS:-}
+fi
