@@ -1,3 +1,4 @@
+import { TLS_TRUST_CODES } from '../util/tls.js';
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { createHash, type Hash } from 'node:crypto';
@@ -80,19 +81,6 @@ function readCa(path: string): Buffer {
     );
   }
 }
-
-/** Node's codes for a certificate the configured CAs do not vouch for (or another host's). */
-const TLS_TRUST_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 interface S3ErrorLike {
   name?: string;

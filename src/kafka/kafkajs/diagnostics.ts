@@ -1,7 +1,7 @@
 import type * as KafkaJS from 'kafkajs';
 import { ArchiveError, ErrorCodes, describeError } from '../../errors.js';
 import type { Logger } from '../../log/index.js';
-import { TLS_TRUST_CODES } from '../tls.js';
+import { TLS_TRUST_CODES } from '../../util/tls.js';
 
 /**
  * What kafkajs says, made fit for an operator's log, and its connection failures as product

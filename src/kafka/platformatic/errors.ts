@@ -1,6 +1,6 @@
 import { findErrorBy } from '@platformatic/kafka';
 import { ArchiveError, ErrorCodes, describeError, type ErrorCode } from '../../errors.js';
-import { TLS_TRUST_CODES } from '../tls.js';
+import { TLS_TRUST_CODES } from '../../util/tls.js';
 
 /**
  * @platformatic/kafka reports failures as trees: MultipleErrors ("fetch failed 4 times.") over
