@@ -37,9 +37,8 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import type * as KafkaJS from 'kafkajs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { RecordGenerator, payloadBytes } from './lib/records.js';
+import { produceGenerated } from './lib/produce.js';
 import { encodeHwm, loadKafkajs, newKafka, procStats } from './lib/kafka.js';
 import type { LoopStats } from './lib/monitor.js';
 import { kafkaBackupBackupConfig, kafkaBackupRestoreConfig } from './lib/kafka-backup.js';
@@ -72,7 +71,7 @@ const brokers = String(flags.brokers).split(',');
 const M = intFlag(flags, 'records');
 const valueBytes = intFlag(flags, 'value-bytes');
 const partitions = intFlag(flags, 'partitions');
-const compression = String(flags.compression);
+const compression = String(flags.compression) as 'lz4' | 'none';
 if (compression !== 'lz4' && compression !== 'none') throw new Error('--compression lz4|none');
 const runs = String(flags.runs).split(',');
 type Client = 'kafkajs' | 'platformatic';
@@ -111,44 +110,14 @@ async function produce(): Promise<{ ms: number; payload: number }> {
       },
     ],
   });
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
-  await producer.connect();
-  const gen = new RecordGenerator({ valueBytes, seed: 7 });
-  const batch = 1000;
-  const inFlight = new Set<Promise<unknown>>();
-  let payload = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < M; i += batch) {
-    const messages: KafkaJS.Message[] = [];
-    for (let j = i; j < Math.min(M, i + batch); j++) {
-      const r = gen.next(BigInt(j));
-      payload += payloadBytes(r);
-      const headers: KafkaJS.IHeaders = {};
-      for (const h of r.headers) headers[h.key] = h.value ?? undefined;
-      messages.push({
-        key: r.key,
-        value: r.value,
-        headers,
-        partition: j % partitions,
-        timestamp: String(r.timestamp),
-      });
-    }
-    const p = producer.send({
-      topic,
-      acks: 1,
-      compression:
-        compression === 'lz4' ? kafkajs.CompressionTypes.LZ4 : kafkajs.CompressionTypes.None,
-      messages,
-    });
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p)).catch(() => undefined);
-    if (inFlight.size >= 8) await Promise.race(inFlight);
-    if (i > 0 && i % 100_000 === 0) console.log(`  produced ${i.toLocaleString('en-US')}`);
-  }
-  await Promise.all(inFlight);
-  const ms = performance.now() - t0;
-  await producer.disconnect();
-  return { ms, payload };
+  return produceGenerated(kafkajs, kafka, {
+    topic,
+    records: M,
+    partitions,
+    valueBytes,
+    compression,
+    onProgress: (n) => console.log(`  produced ${n.toLocaleString('en-US')}`),
+  });
 }
 
 // ---- machine ----------------------------------------------------------------------------------

@@ -33,9 +33,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import type * as KafkaJS from 'kafkajs';
 import { configSchema } from '../src/config/index.js';
-import { RecordGenerator, payloadBytes } from './lib/records.js';
+import { produceGenerated } from './lib/produce.js';
 import { loadKafkajs, newKafka, procStats } from './lib/kafka.js';
 import { kafkaBackupBackupConfig, kafkaBackupRestoreConfig } from './lib/kafka-backup.js';
 import { brokerPid, loadNote, machineCpu } from './lib/machine.js';
@@ -70,7 +69,7 @@ const brokers = String(flags.brokers).split(',');
 const M = intFlag(flags, 'records');
 const valueBytes = intFlag(flags, 'value-bytes');
 const partitions = intFlag(flags, 'partitions');
-const compression = String(flags.compression);
+const compression = String(flags.compression) as 'lz4' | 'none';
 if (compression !== 'lz4' && compression !== 'none') throw new Error('--compression lz4|none');
 const runs = String(flags.runs).split(',').filter(Boolean);
 for (const r of runs) {
@@ -144,43 +143,13 @@ async function recordCount(name: string, expected = M): Promise<number> {
 
 async function produce(): Promise<{ ms: number; payload: number }> {
   await createTopic(topic, compression === 'lz4' ? 'lz4' : 'producer');
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
-  await producer.connect();
-  const gen = new RecordGenerator({ valueBytes, seed: 7 });
-  const batch = 1000;
-  const inFlight = new Set<Promise<unknown>>();
-  let payload = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < M; i += batch) {
-    const messages: KafkaJS.Message[] = [];
-    for (let j = i; j < Math.min(M, i + batch); j++) {
-      const r = gen.next(BigInt(j));
-      payload += payloadBytes(r);
-      const headers: KafkaJS.IHeaders = {};
-      for (const h of r.headers) headers[h.key] = h.value ?? undefined;
-      messages.push({
-        key: r.key,
-        value: r.value,
-        headers,
-        partition: j % partitions,
-        timestamp: String(r.timestamp),
-      });
-    }
-    const p = producer.send({
-      topic,
-      acks: 1,
-      compression:
-        compression === 'lz4' ? kafkajs.CompressionTypes.LZ4 : kafkajs.CompressionTypes.None,
-      messages,
-    });
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p)).catch(() => undefined);
-    if (inFlight.size >= 8) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  const ms = performance.now() - t0;
-  await producer.disconnect();
-  return { ms, payload };
+  return produceGenerated(kafkajs, kafka, {
+    topic,
+    records: M,
+    partitions,
+    valueBytes,
+    compression,
+  });
 }
 
 // ---- archive it with the product -----------------------------------------------------------------
