@@ -14,5 +14,5 @@ export type {
   RestoreConfig,
   ProduceCompressionName,
 } from './schema.js';
-export { restoreStateDir, restoreTargetKafka } from './restore.js';
+export { restoreStateDir, restoreTargetKafka, kafkaKeysAs } from './restore.js';
 export { parseBytes, parseDurationMs, formatBytes } from './units.js';

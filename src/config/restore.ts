@@ -18,3 +18,12 @@ export function restoreTargetKafka(config: Config, brokers?: string[]): KafkaCon
       : config.kafka;
   return brokers !== undefined && brokers.length > 0 ? { ...base, brokers } : base;
 }
+
+/**
+ * The Kafka clients name `kafka.*` keys in their hints; for another cluster's settings (the
+ * restore target's `restore.target.*`) the same keys live under `prefix`.
+ */
+export function kafkaKeysAs(prefix: string, message: string): string {
+  if (prefix === 'kafka') return message;
+  return message.replace(/\bkafka\.(tls|sasl|ssl|brokers)\b/g, `${prefix}.$1`);
+}

@@ -102,6 +102,12 @@ export async function createArchiverService(config: Config, log: Logger): Promis
   });
   const timer = catalog !== null ? await startReconciling(catalog, hot, catalogLog) : null;
   let admin: Promise<Admin> | null = null;
+  // Connected on first use; a failed connect is forgotten so the next call tries again.
+  const tierAdmin = (): Promise<Admin> =>
+    (admin ??= kafka.admin().catch((err: unknown) => {
+      admin = null;
+      throw err;
+    }));
   const tierer =
     catalog !== null && config.tiering.enabled
       ? new Tierer({
@@ -110,7 +116,7 @@ export async function createArchiverService(config: Config, log: Logger): Promis
           hotDir: config.archiver.hotDir,
           config: config.tiering,
           log: log.child({ component: 'tiering' }),
-          describeTopic: async (topic) => (await (admin ??= kafka.admin())).describeTopic(topic),
+          describeTopic: async (topic) => (await tierAdmin()).describeTopic(topic),
         })
       : null;
   const monitor = config.disk.monitor.enabled

@@ -9,7 +9,13 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { doctorProbeKey } from '../archive/index.js';
 import { resolveTopics } from '../archiver/topic-resolver.js';
-import { formatBytes, restoreTargetKafka, type Config, type KafkaConfig } from '../config/index.js';
+import {
+  formatBytes,
+  restoreTargetKafka,
+  kafkaKeysAs,
+  type Config,
+  type KafkaConfig,
+} from '../config/index.js';
 import { formatBudget, resolveVolumes, sampleVolume } from '../disk/index.js';
 import {
   ArchiveError,
@@ -198,8 +204,7 @@ async function reachKafka(
       kafkaKey,
     );
     // The client names kafka.* keys; the restore target's are restore.target.*.
-    if (kafkaKey !== 'kafka')
-      check.message = check.message.replace(/\bkafka\.(tls|sasl|ssl|brokers)\b/g, `${kafkaKey}.$1`);
+    if (kafkaKey !== 'kafka') check.message = kafkaKeysAs(kafkaKey, check.message);
     return { check, admin: null, topics: [] };
   }
 }

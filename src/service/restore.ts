@@ -7,6 +7,7 @@ import { openCatalogForRead, type Catalog } from '../catalog/index.js';
 import {
   restoreStateDir,
   restoreTargetKafka,
+  kafkaKeysAs,
   type Config,
   type KafkaConfig,
 } from '../config/index.js';
@@ -111,6 +112,16 @@ export async function createRestore(
   };
   const jobs = new JobStore(stateDir);
   const deps = { access, target, stateDir, log: rlog };
+  /** Errors of the target cluster name the restore.target.* keys they are about. */
+  const targetKeys = <T>(p: Promise<T>): Promise<T> =>
+    p.catch((err: unknown) => {
+      if (err instanceof ArchiveError && err.code.startsWith('KAFKA_'))
+        err.message = kafkaKeysAs(
+          config.restore.target !== undefined ? 'restore.target' : 'kafka',
+          err.message,
+        );
+      throw err;
+    });
   const r = config.restore;
   return {
     stateDir,
@@ -130,10 +141,12 @@ export async function createRestore(
       transactionTimeoutMs: r.transactionTimeoutMs,
     }),
     run: (req, opts, events, signal) =>
-      runRestore(deps, { ...req, targetBrokers: targetConfig.brokers }, opts, events, signal),
+      targetKeys(
+        runRestore(deps, { ...req, targetBrokers: targetConfig.brokers }, opts, events, signal),
+      ),
     async verify(id) {
       const state = await jobs.require(id);
-      return verifyJob(deps, state, jobs.mapPath(id));
+      return targetKeys(verifyJob(deps, state, jobs.mapPath(id)));
     },
     async translateOffsets(id, opts) {
       const state = await jobs.require(id);

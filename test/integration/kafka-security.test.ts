@@ -277,7 +277,7 @@ describe(`restore into Kafka ${kafkaInfo.version} over SASL_SSL (restore.target.
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('kafka-archive:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(
-      /^kafka-archive: \[KAFKA_TLS_FAILED\] TLS to Kafka at 127\.0\.0\.1:\d+ failed: .*certificate/,
+      /^kafka-archive: \[KAFKA_TLS_FAILED\] TLS to Kafka at 127\.0\.0\.1:\d+ failed: .*certificate.*set restore\.target\.tls\.caFile/,
     );
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(Date.now() - t0).toBeLessThan(20_000);
