@@ -97,3 +97,19 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.FAILURE;
   }
 }
+
+/**
+ * Exits once stdout and stderr have handed everything to the OS. A pipe whose reader is slow
+ * fills up, Node queues the rest of a write, and `process.exit` would drop it: a `--json`
+ * answer cut short with exit code 0.
+ */
+export function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  // A reader that never drains the pipe must not keep the process alive for ever.
+  setTimeout(() => process.exit(code), 10_000);
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}

@@ -24,7 +24,7 @@ export function cliFromSource(args: string[], env: Record<string, string> = {}):
       'tsx',
       '--input-type=module',
       '-e',
-      `const { main } = await import(${JSON.stringify(MAIN)}); process.exit(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
+      `const { main, exitWhenFlushed } = await import(${JSON.stringify(MAIN)}); exitWhenFlushed(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
     ],
     {
       env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args), ...env },

@@ -41,7 +41,7 @@ export function spawnFromSource(
       'tsx',
       '--input-type=module',
       '-e',
-      `const { main } = await import(${JSON.stringify(MAIN)}); process.exit(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
+      `const { main, exitWhenFlushed } = await import(${JSON.stringify(MAIN)}); exitWhenFlushed(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
     ],
     { ...env, CLI_ARGS: JSON.stringify(args) },
     options,
