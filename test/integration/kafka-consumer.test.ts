@@ -56,6 +56,13 @@ async function topicWith(partitions: number, perPartition: number): Promise<stri
   return topic;
 }
 
+/** One more record at the end of a partition, to wait for. */
+async function marker(topic: string, partition: number): Promise<void> {
+  const producer = await client.producer();
+  await producer.send(topic, [{ partition, key: null, value: Buffer.from('marker') }]);
+  await producer.disconnect();
+}
+
 describe(`GroupConsumer on Kafka ${kafkaInfo.version} through ${testClient}`, () => {
   it('keeps its membership through an onBatch longer than the session timeout', async () => {
     const topic = await topicWith(1, 3);
@@ -120,22 +127,29 @@ describe(`GroupConsumer on Kafka ${kafkaInfo.version} through ${testClient}`, ()
     try {
       await waitFor('paused', () => paused);
       await waitFor('partition 0 from offset 2', () => seen.length >= 3);
-      await new Promise((r) => setTimeout(r, 1_500));
+      // A marker behind partition 0's records: once it arrives, fetches have run past the
+      // point where a paused partition 1 would have delivered something.
+      await marker(topic, 0);
+      await waitFor('the marker of partition 0', () => seen.some(([p, o]) => p === 0 && o === 5n));
       expect(seen).toEqual([
         [0, 2n],
         [0, 3n],
         [0, 4n],
+        [0, 5n],
       ]);
       consumer.seek({ topic, partition: 1, offset: 3n });
       consumer.resume([{ topic, partition: 1 }]);
-      await waitFor('partition 1 from offset 3 after resume', () => seen.length >= 5);
-      await new Promise((r) => setTimeout(r, 1_000));
+      await marker(topic, 1);
+      await waitFor('partition 1 from offset 3 up to its marker', () =>
+        seen.some(([p, o]) => p === 1 && o === 5n),
+      );
     } finally {
       await consumer.stop();
     }
     expect(seen.filter(([p]) => p === 1)).toEqual([
       [1, 3n],
       [1, 4n],
+      [1, 5n],
     ]);
   });
 
