@@ -39,6 +39,7 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { produceGenerated } from './lib/produce.js';
+import { hotHighWatermark } from './lib/hot.js';
 import { encodeHwm, loadKafkajs, newKafka, procStats } from './lib/kafka.js';
 import type { LoopStats } from './lib/monitor.js';
 import { kafkaBackupBackupConfig, kafkaBackupRestoreConfig } from './lib/kafka-backup.js';
@@ -188,24 +189,6 @@ function archiverEnv(hotDir: string, group: string, client: Client): NodeJS.Proc
     KAFKA_ARCHIVE_LOG__LEVEL: 'info',
     KAFKA_ARCHIVE_LOG__PRETTY: 'false',
   };
-}
-
-const SEGMENT_NAME = /^(\d{20})-(\d{20})\.parquet$/;
-
-/** Highest archived offset of a partition in a hot directory, from the segment file names. */
-async function hotHighWatermark(hotDir: string, partition: number): Promise<bigint | null> {
-  let max: bigint | null = null;
-  let names: string[] = [];
-  try {
-    names = await readdir(join(hotDir, `topic=${topic}`, `partition=${partition}`));
-  } catch {
-    return null;
-  }
-  for (const name of names) {
-    const m = SEGMENT_NAME.exec(name);
-    if (m !== null && (max === null || BigInt(m[2] as string) > max)) max = BigInt(m[2] as string);
-  }
-  return max;
 }
 
 /** Every partition complete, each offset once: checked with DuckDB over the hot directory. */
@@ -371,7 +354,7 @@ async function runCli(
   for (;;) {
     let all = true;
     for (const [p, h] of hwm) {
-      const last = await hotHighWatermark(hotDir, p);
+      const last = await hotHighWatermark(hotDir, topic, p);
       if (last === null || last < BigInt(h - 1)) {
         all = false;
         break;

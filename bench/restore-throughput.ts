@@ -27,7 +27,7 @@
  *     [--kafka-backup BIN] [--kafka-libs .cache/kafka/4.1.1/libs] [--json FILE] [--keep]
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { configSchema } from '../src/config/index.js';
 import { produceGenerated } from './lib/produce.js';
+import { hotHighWatermark } from './lib/hot.js';
 import { loadKafkajs, newKafka, procStats } from './lib/kafka.js';
 import { kafkaBackupBackupConfig, kafkaBackupRestoreConfig } from './lib/kafka-backup.js';
 import { brokerPid, loadNote, machineCpu } from './lib/machine.js';
@@ -170,23 +171,6 @@ function productEnv(dir: string, client: Client): NodeJS.ProcessEnv {
   };
 }
 
-const SEGMENT_NAME = /^(\d{20})-(\d{20})\.parquet$/;
-
-async function hotHighWatermark(hotDir: string, partition: number): Promise<bigint | null> {
-  let max: bigint | null = null;
-  let names: string[] = [];
-  try {
-    names = await readdir(join(hotDir, `topic=${topic}`, `partition=${partition}`));
-  } catch {
-    return null;
-  }
-  for (const name of names) {
-    const m = SEGMENT_NAME.exec(name);
-    if (m !== null && (max === null || BigInt(m[2] as string) > max)) max = BigInt(m[2] as string);
-  }
-  return max;
-}
-
 async function archive(dir: string, hwm: Map<number, number>): Promise<number> {
   const t0 = performance.now();
   const group = `bench-restore-archive-${tag}`;
@@ -203,7 +187,7 @@ async function archive(dir: string, hwm: Map<number, number>): Promise<number> {
   for (;;) {
     let all = true;
     for (const [p, h] of hwm) {
-      const last = await hotHighWatermark(join(dir, 'hot'), p);
+      const last = await hotHighWatermark(join(dir, 'hot'), topic, p);
       if (last === null || last < BigInt(h - 1)) {
         all = false;
         break;
