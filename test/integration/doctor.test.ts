@@ -17,14 +17,13 @@ import {
   type DoctorReport,
 } from '../../src/index.js';
 import { cliBuilt, type CliResult } from '../helpers/cli.js';
+import { serviceUser } from '../helpers/service-user.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const kafkaInfo = inject('kafka');
 const s3 = inject('s3');
 const root = mkdtempSync(join(tmpdir(), 'ka-doctor-'));
 const topic = `doctor-${Math.random().toString(36).slice(2, 8)}`;
-const NOBODY = 65534;
-const asRoot = process.getuid?.() === 0;
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -206,32 +205,33 @@ describe(`doctor against Kafka ${kafkaInfo.version} and S3`, () => {
     expect(d.ms).toBeLessThan(15_000);
   });
 
-  it('a hot directory the service user cannot write: dir.hot fails with DIR_UNWRITABLE, exit 2', async () => {
-    chmodSync(root, 0o755); // nobody must reach it
-    const data = join(root, 'ro');
-    mkdirSync(join(data, 'hot'), { recursive: true });
-    chmodSync(data, 0o777);
-    chmodSync(join(data, 'hot'), 0o555); // root-owned, read-only for everyone else
-    const env = {
-      ...baseEnv('ro'),
-      KAFKA_ARCHIVE_DATA_DIR: data,
-      KAFKA_ARCHIVE_STORAGE__TYPE: 'local',
-      KAFKA_ARCHIVE_DISK__RESERVE__COUNT: '0',
-    };
-    // Root writes anywhere: as root the CLI runs as nobody, as the container runs it.
-    const d = await doctor(
-      env,
-      [],
-      asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : [],
-    );
-    expect(d.r.code).toBe(2);
-    const h = d.check('dir.hot');
-    expect(h.message).toContain(
-      `archiver.hotDir: ${join(data, 'hot')}: cannot create a file in it: EACCES`,
-    );
-    expect(d.check('dir.data').status).toBe('ok');
-    expect(d.check('dir.hot')).toMatchObject({ status: 'fail', code: 'DIR_UNWRITABLE' });
-  });
+  if (serviceUser.unavailable !== null)
+    console.log(`[doctor test] unwritable hot dir case skipped: ${serviceUser.unavailable}`);
+  it.skipIf(serviceUser.unavailable !== null)(
+    'a hot directory the service user cannot write: dir.hot fails with DIR_UNWRITABLE, exit 2',
+    async () => {
+      chmodSync(root, 0o755); // nobody must reach it
+      const data = join(root, 'ro');
+      mkdirSync(join(data, 'hot'), { recursive: true });
+      chmodSync(data, 0o777);
+      chmodSync(join(data, 'hot'), 0o555); // root-owned, read-only for everyone else
+      const env = {
+        ...baseEnv('ro'),
+        KAFKA_ARCHIVE_DATA_DIR: data,
+        KAFKA_ARCHIVE_STORAGE__TYPE: 'local',
+        KAFKA_ARCHIVE_DISK__RESERVE__COUNT: '0',
+      };
+      // Root writes anywhere: as root the CLI runs as nobody, as the container runs it.
+      const d = await doctor(env, [], serviceUser.wrap);
+      expect(d.r.code).toBe(2);
+      const h = d.check('dir.hot');
+      expect(h.message).toContain(
+        `archiver.hotDir: ${join(data, 'hot')}: cannot create a file in it: EACCES`,
+      );
+      expect(d.check('dir.data').status).toBe('ok');
+      expect(d.check('dir.hot')).toMatchObject({ status: 'fail', code: 'DIR_UNWRITABLE' });
+    },
+  );
 
   it('a hot directory path through a regular file: dir.hot fails naming the file', async () => {
     const base = join(root, 'file-parent');
