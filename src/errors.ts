@@ -150,7 +150,16 @@ export const ERROR_TABLE = {
   TOPIC_DIVERGED: {
     kind: 'data',
     summary:
-      "a partition's log ends before the archive does (topic deleted and re-created, or truncated); it is not archived until its archived segments are moved aside",
+      "a partition's log ends before the archive does although the topic id is unchanged (truncated, e.g. an unclean leader election); it is not archived until its archived segments are moved aside",
+  },
+  TOPIC_GENERATION_NEW: {
+    kind: 'data',
+    summary:
+      'a topic was deleted and re-created: its new incarnation is archived as a new generation, apart from the old records',
+  },
+  GENERATION_RECORD_INVALID: {
+    kind: 'data',
+    summary: "a topic generation's record (`topic=<t>/_generations/<n>.json`) is malformed",
   },
   SEGMENT_CORRUPT: {
     kind: 'data',
@@ -177,6 +186,10 @@ export const ERROR_TABLE = {
     summary: 'a Kafka checkpoint file in a log.dir is malformed',
   },
   ARCHIVE_TOPIC_UNKNOWN: { kind: 'not_found', summary: 'no archived topic matches' },
+  ARCHIVE_GENERATION_UNKNOWN: {
+    kind: 'not_found',
+    summary: 'the archived topic has no such generation (`--generation`)',
+  },
   ARCHIVE_OFFSET_OUT_OF_RANGE: {
     kind: 'not_found',
     summary: 'the offset is outside what the archive holds',

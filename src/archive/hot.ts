@@ -2,10 +2,12 @@ import { stat } from 'node:fs/promises';
 import { readdirOrEmpty } from '../util/fs.js';
 import { join } from 'node:path';
 import {
+  parseGenerationDir,
   parsePartitionDir,
   parseSegmentFileName,
   parseTopicDir,
   partitionRelDir,
+  streamName,
   topicRelDir,
   type SegmentLocation,
 } from './layout.js';
@@ -29,12 +31,19 @@ export class LocalSegmentIndex {
     return join(this.root, partitionRelDir(topic, partition));
   }
 
+  /** Streams on this tier: each topic, and `<topic>~<n>` for its generations n >= 2. */
   async topics(): Promise<string[]> {
-    const names = await readdirOrEmpty(this.root);
-    return names
-      .map(parseTopicDir)
-      .filter((t): t is string => t !== null)
-      .sort();
+    const out: string[] = [];
+    for (const topic of (await readdirOrEmpty(this.root)).map(parseTopicDir)) {
+      if (topic === null) continue;
+      out.push(topic);
+      for (const g of (await readdirOrEmpty(join(this.root, topicRelDir(topic)))).map(
+        parseGenerationDir,
+      )) {
+        if (g !== null && g > 1) out.push(streamName(topic, g));
+      }
+    }
+    return out.sort();
   }
 
   async partitions(topic: string): Promise<number[]> {

@@ -8,6 +8,14 @@ export {
   GROUPS_PREFIX,
   parseGroupSnapshotKey,
   doctorProbeKey,
+  GENERATION_SEP,
+  generationRecordKey,
+  generationsPrefix,
+  parseGenerationRecordKey,
+  parseStream,
+  streamName,
+  streamOfMeta,
+  topicOfStream,
   parsePartitionDir,
   parseSegmentFileName,
   parseSegmentKey,
@@ -20,7 +28,7 @@ export {
   topicRelDir,
   TOPICS_PREFIX,
 } from './layout.js';
-export type { SegmentLocation } from './layout.js';
+export type { SegmentLocation, TopicGeneration } from './layout.js';
 export { LocalSegmentIndex } from './hot.js';
 export type { LocalSegment } from './hot.js';
 export { listSegmentObjects, objectBuffer } from './cold.js';
@@ -35,3 +43,10 @@ export {
   writeGroupSnapshot,
 } from './groups.js';
 export type { GroupOffsetRow, GroupSnapshot } from './groups.js';
+export { decideGeneration, listGenerations, recordGeneration } from './generations.js';
+export type {
+  GenerationDecision,
+  GenerationFacts,
+  GenerationReason,
+  GenerationRecord,
+} from './generations.js';

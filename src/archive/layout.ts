@@ -5,6 +5,9 @@ import { ArchiveError, ErrorCodes } from '../errors.js';
  *
  *   topic=<topic>/_topic.json                                         topic metadata snapshot
  *   topic=<topic>/partition=<p>/<first, 20 digits>-<last, 20 digits>.parquet   one segment
+ *   topic=<topic>/generation=<n>/partition=<p>/<first>-<last>.parquet  generation n >= 2
+ *   topic=<topic>/generation=<n>/_topic.json
+ *   topic=<topic>/_generations/<n, 10 digits>.json                    a generation's record
  *   _groups/group=<group>/date=<YYYY-MM-DD>/<capture ms, 20 digits>.jsonl        consumer-group positions
  *   _doctor/probe-<id>                                                `doctor`'s probe object
  *
@@ -17,8 +20,80 @@ const TOPIC_DIR = 'topic=';
 const PARTITION_DIR = 'partition=';
 const PARTITION_DIR_RE = /^partition=(\d+)$/;
 
+/**
+ * A topic deleted and re-created under the same name is a new incarnation with its own offsets:
+ * each incarnation is archived as a *generation* of the topic, never mixed with another.
+ * Generation 1 keeps the plain layout (`topic=<t>/partition=<p>/`), so an archive written
+ * before generations existed is generation 1 as it is; generation n >= 2 lives under
+ * `topic=<t>/generation=<n>/`. Inside the archive (catalog, hot index, segment keys) a
+ * generation is addressed by its *stream* name: the topic name for generation 1, else
+ * `<topic>~<n>` (`~` cannot occur in a Kafka topic name, so the two never collide).
+ */
+export const GENERATION_SEP = '~';
+const STREAM_RE = /^([a-zA-Z0-9._-]{1,249})(?:~([1-9]\d{0,8}))?$/;
+const GENERATION_DIR = 'generation=';
+const GENERATION_DIR_RE = /^generation=([1-9]\d{0,8})$/;
+
+export interface TopicGeneration {
+  topic: string;
+  generation: number;
+}
+
+/** The stream name of a topic's generation (the topic itself for generation 1). */
+export function streamName(topic: string, generation: number): string {
+  if (!Number.isSafeInteger(generation) || generation < 1) {
+    throw new ArchiveError(ErrorCodes.USAGE, `invalid topic generation ${generation}`);
+  }
+  return generation === 1 ? topic : `${topic}${GENERATION_SEP}${generation}`;
+}
+
+/** The topic and generation a stream name stands for, or null for a malformed name. */
+export function parseStream(stream: string): TopicGeneration | null {
+  const m = STREAM_RE.exec(stream);
+  if (m === null) return null;
+  const generation = m[2] === undefined ? 1 : Number(m[2]);
+  if (generation === 1 && m[2] !== undefined) return null; // `t~1` is spelled `t`
+  return { topic: m[1] as string, generation };
+}
+
+/** Like parseStream, for names known to be streams (the catalog's, the hot index's). */
+export function topicOfStream(stream: string): TopicGeneration {
+  const parsed = parseStream(stream);
+  if (parsed === null) {
+    throw new ArchiveError(ErrorCodes.USAGE, `invalid archive stream ${JSON.stringify(stream)}`);
+  }
+  return parsed;
+}
+
+/** The stream a segment footer names (its topic and generation). */
+export function streamOfMeta(meta: { topic: string; generation?: number }): string {
+  return streamName(meta.topic, meta.generation ?? 1);
+}
+
+/** The generation of a `generation=<n>` directory name, or null for any other name. */
+export function parseGenerationDir(name: string): number | null {
+  const m = GENERATION_DIR_RE.exec(name);
+  return m === null ? null : Number(m[1]);
+}
+
+/** `topic=<t>/_generations/`: the records of a topic's generations (generations.ts). */
+export function generationsPrefix(topic: string): string {
+  assertTopicName(topic);
+  return `${TOPIC_DIR}${topic}/_generations/`;
+}
+
+export function generationRecordKey(topic: string, generation: number): string {
+  return `${generationsPrefix(topic)}${String(generation).padStart(10, '0')}.json`;
+}
+
+export function parseGenerationRecordKey(key: string): number | null {
+  const m = /\/_generations\/(\d{10})\.json$/.exec(key);
+  return m === null ? null : Number(m[1]);
+}
+
 /** Where a segment sits in the archive: its partition and offset span. */
 export interface SegmentLocation {
+  /** The stream: the topic for generation 1, `<topic>~<n>` for generation n (see streamName). */
   topic: string;
   partition: number;
   firstOffset: bigint;
@@ -34,9 +109,14 @@ export function assertTopicName(topic: string): void {
 /** The prefix under which every topic lives (for listing a bucket). */
 export const TOPICS_PREFIX = TOPIC_DIR;
 
-export function topicRelDir(topic: string): string {
-  assertTopicName(topic);
-  return `${TOPIC_DIR}${topic}`;
+/** The directory of a stream (a topic's generation): `topic=<t>` or `topic=<t>/generation=<n>`. */
+export function topicRelDir(stream: string): string {
+  const parsed = parseStream(stream);
+  if (parsed === null) assertTopicName(stream); // throws, naming the bad topic
+  const { topic, generation } = parsed as TopicGeneration;
+  return generation === 1
+    ? `${TOPIC_DIR}${topic}`
+    : `${TOPIC_DIR}${topic}/${GENERATION_DIR}${generation}`;
 }
 
 /** The topic of a `topic=<t>` directory name, or null for any other name. */
@@ -102,12 +182,16 @@ export function parseSegmentFileName(
 /** The location a segment key names, or null when the key is not a segment's. */
 export function parseSegmentKey(key: string): SegmentLocation | null {
   const parts = key.split('/');
-  if (parts.length !== 3) return null;
+  if (parts.length !== 3 && parts.length !== 4) return null;
   const topic = parseTopicDir(parts[0] as string);
-  const partition = parsePartitionDir(parts[1] as string);
-  const span = parseSegmentFileName(parts[2] as string);
+  const generation = parts.length === 4 ? parseGenerationDir(parts[1] as string) : 1;
+  const partition = parsePartitionDir(parts[parts.length - 2] as string);
+  const span = parseSegmentFileName(parts[parts.length - 1] as string);
   if (topic === null || partition === null || span === null || !TOPIC_RE.test(topic)) return null;
-  return { topic, partition, ...span };
+  if (generation === null || generation === 1) {
+    if (parts.length === 4) return null; // generation 1 has no generation= directory
+  }
+  return { topic: streamName(topic, generation as number), partition, ...span };
 }
 
 /**

@@ -17,6 +17,7 @@ import type { SegmentMeta, SegmentWriter } from '../segment/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { PartitionBuffer, recordSize, unarchivedContent } from './partition-buffer.js';
 import { checkLog, resumeOffset, type LogCheck } from './resume.js';
+import type { GenerationResolver } from './generations.js';
 import { resolveTopics, sameTopics } from './topic-resolver.js';
 
 export interface ArchiverDeps {
@@ -31,10 +32,16 @@ export interface ArchiverDeps {
    * commit is skipped (the next seal's commit covers it; the catalog check repairs the entry).
    */
   recordSealed?: (e: SealedSegmentEvent) => Promise<void>;
+  /**
+   * Maps a topic's current incarnation to its generation (archive/generations.ts). Without it
+   * every topic is generation 1 (the offset check still refuses a re-created topic).
+   */
+  generations?: Pick<GenerationResolver, 'streamOf'>;
   log: Logger;
 }
 
 export interface SealedSegmentEvent {
+  /** The stream (the topic for generation 1, `<topic>~<n>` for generation n). */
   topic: string;
   partition: number;
   firstOffset: bigint;
@@ -70,6 +77,9 @@ const KAFKA_WARN_WINDOW_MS = 60_000;
 interface PartitionState {
   tp: TopicPartition;
   key: string;
+  /** Where its segments go: the stream of the topic's current generation. */
+  stream: string;
+  generation: number;
   owned: boolean;
   /** The next offset this archiver expects; records below it are already held or archived. */
   nextOffset: bigint;
@@ -122,6 +132,10 @@ export class Archiver {
   };
   /** Log start/end per topic, fetched once per assignment for the partitions resumed in it. */
   private logRanges = new Map<string, Promise<Map<number, { low: bigint; high: bigint }> | null>>();
+  /** The generation of each topic, resolved once per assignment. */
+  private generationsByTopic = new Map<string, Promise<{ stream: string; generation: number }>>();
+  /** The last generation resolved per topic: the answer while the object store is unreachable. */
+  private readonly lastGeneration = new Map<string, { stream: string; generation: number }>();
   private readonly listeners: Array<(e: SealedSegmentEvent) => void> = [];
   private pausedReason: string | null = null;
   private joinedGroup = false;
@@ -397,6 +411,7 @@ export class Archiver {
   private onAssignment(assignment: TopicPartition[]): void {
     this.joinedGroup = true;
     this.logRanges = new Map();
+    this.generationsByTopic = new Map();
     const keep = new Set(assignment.map(keyOf));
     for (const s of [...this.states.values()]) {
       if (!keep.has(s.key)) this.retire(s);
@@ -431,16 +446,31 @@ export class Archiver {
     if (init === undefined) {
       init = (async () => {
         await this.retiring.get(key);
-        const hwm = await this.deps.index.highWatermark(tp.topic, tp.partition);
-        const check = checkLog(
-          resumeOffset(batch.fetchedOffset, hwm),
-          hwm,
-          (await this.logRange(tp.topic))?.get(tp.partition),
-        );
+        const { stream, generation } = await this.generationOf(tp.topic);
+        const hwm = await this.deps.index.highWatermark(stream, tp.partition);
+        const logRange = (await this.logRange(tp.topic))?.get(tp.partition);
+        let check = checkLog(resumeOffset(batch.fetchedOffset, hwm), hwm, logRange);
+        if (check.kind === 'diverged' && hwm === null && logRange !== undefined) {
+          // Nothing of this generation is archived: the commit is the previous incarnation's.
+          this.deps.log.warn(
+            {
+              topic: tp.topic,
+              generation,
+              partition: tp.partition,
+              committed: batch.fetchedOffset.toString(),
+              logStartOffset: logRange.low.toString(),
+              logEndOffset: logRange.high.toString(),
+            },
+            'the committed offset lies past the log end and this generation has nothing archived of the partition: archiving from the log start',
+          );
+          check = { kind: 'ok', resumeAt: logRange.low };
+        }
         const resume = check.kind === 'diverged' ? check.expected : check.resumeAt;
         const state: PartitionState = {
           tp,
           key,
+          stream,
+          generation,
           owned: true,
           nextOffset: resume,
           buffer: new PartitionBuffer(resume, this.policyFor(tp.topic), Date.now()),
@@ -451,10 +481,11 @@ export class Archiver {
         };
         this.states.set(key, state);
         this.reportLogCheck(tp, check, hwm);
-        if (resume > batch.fetchedOffset) this.consumer?.seek({ ...tp, offset: resume });
+        if (resume !== batch.fetchedOffset) this.consumer?.seek({ ...tp, offset: resume });
         this.deps.log.info(
           {
             topic: tp.topic,
+            ...(generation > 1 ? { generation } : {}),
             partition: tp.partition,
             committed: batch.fetchedOffset.toString(),
             archivedHighWatermark: hwm?.toString() ?? null,
@@ -495,6 +526,44 @@ export class Archiver {
     }
     if (this.pausedReason !== null) this.consumer?.pause([state.tp]);
     await this.applyBackPressure(state, control);
+  }
+
+  /**
+   * The stream of the topic's current generation: resolved against the shared generation
+   * records once per assignment; while that fails, the last answer (or generation 1).
+   */
+  private generationOf(topic: string): Promise<{ stream: string; generation: number }> {
+    let p = this.generationsByTopic.get(topic);
+    if (p === undefined) {
+      const resolver = this.deps.generations;
+      const admin = this.admin;
+      const fallback = this.lastGeneration.get(topic) ?? { stream: topic, generation: 1 };
+      p =
+        resolver === undefined || admin === null
+          ? Promise.resolve(fallback)
+          : (async () => {
+              const topicId = await admin
+                .describeTopic(topic)
+                .then((i) => i.topicId ?? null)
+                .catch(() => null);
+              const ranges = await this.logRange(topic);
+              const logEnds =
+                ranges === null ? null : new Map([...ranges].map(([p, r]) => [p, r.high]));
+              const { stream, record } = await resolver.streamOf(topic, { topicId, logEnds });
+              const answer = { stream, generation: record.generation };
+              this.lastGeneration.set(topic, answer);
+              return answer;
+            })().catch((err: unknown) => {
+              this.generationsByTopic.delete(topic);
+              this.deps.log.warn(
+                { topic, generation: fallback.generation, err: describeError(err) },
+                "cannot read the topic's generation records; archiving into the last known generation (the offset check still refuses a re-created topic)",
+              );
+              return fallback;
+            });
+      this.generationsByTopic.set(topic, p);
+    }
+    return p;
   }
 
   /** The topic's log start and end per partition (null without an admin or on failure). */
@@ -542,7 +611,7 @@ export class Archiver {
           archivedHighWatermark: hwm?.toString() ?? null,
           expectedOffset: check.expected.toString(),
         },
-        `${tp.topic}/${tp.partition} ends at offset ${check.logEnd} in Kafka, but the archive (or the group's commit) is already at ${check.expected}: the topic was deleted and re-created, or the partition was truncated. This partition is not archived, so the new records are not mixed with the archived ones; they stay in Kafka until its retention deletes them. Move the topic's archived segments aside (hot directory and bucket, then \`kafka-archive catalog rebuild\`) to archive it from the start`,
+        `${tp.topic}/${tp.partition} ends at offset ${check.logEnd} in Kafka, but the archive (or the group's commit) is already at ${check.expected}, and the topic is the same incarnation (same topic id, or none to compare): the partition was truncated (an unclean leader election) or the group's commit is wrong. This partition is not archived, so no records are mixed or skipped; they stay in Kafka until its retention deletes them. Move the partition's archived segments aside (hot directory and bucket, then \`kafka-archive catalog rebuild\`) to archive it from the start`,
       );
     }
   }
@@ -619,10 +688,7 @@ export class Archiver {
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        const content = unarchivedContent(
-          buf,
-          await index.highWatermark(s.tp.topic, s.tp.partition),
-        );
+        const content = unarchivedContent(buf, await index.highWatermark(s.stream, s.tp.partition));
         if (content === null) {
           log.info(
             {
@@ -637,13 +703,14 @@ export class Archiver {
           return;
         }
         const { records, firstOffset: first, lastOffset: last } = content;
-        const path = join(config.hotDir, segmentRelPath(s.tp.topic, s.tp.partition, first, last));
+        const path = join(config.hotDir, segmentRelPath(s.stream, s.tp.partition, first, last));
         await mkdir(join(path, '..'), { recursive: true });
         const res = await writer.write(
           path,
           records,
           {
             topic: s.tp.topic,
+            ...(s.generation > 1 ? { generation: s.generation } : {}),
             partition: s.tp.partition,
             firstOffset: first,
             lastOffset: last,
@@ -680,6 +747,7 @@ export class Archiver {
         }
         const event: SealedSegmentEvent = {
           ...s.tp,
+          topic: s.stream,
           firstOffset: first,
           lastOffset: last,
           records: records.length,

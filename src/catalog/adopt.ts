@@ -7,6 +7,7 @@ import {
   listSegmentObjects,
   objectBuffer,
   segmentKey,
+  streamOfMeta,
   type SegmentObject,
 } from '../archive/index.js';
 import { openSegment } from '../segment/index.js';
@@ -36,7 +37,7 @@ export async function adoptObjects(
   await forEachLimit(found, 8, async (o) => {
     try {
       const seg = await openSegment(objectBuffer(store, o.key, o.size));
-      const m = seg.meta;
+      const m = { ...seg.meta, topic: streamOfMeta(seg.meta) };
       if (segmentKey(m) !== o.key) throw new Error(`footer says ${segmentKey(m)}`);
       const known = catalog.get(m.topic, m.partition, m.firstOffset, m.lastOffset);
       let hot = false;

@@ -1,10 +1,15 @@
+import { streamOfMeta } from '../archive/index.js';
 import type { SegmentMeta } from '../segment/index.js';
 
 /**
  * One segment as the catalog knows it: its footer facts (SegmentMeta without the writer's
- * format details) plus its file size and where copies of it live.
+ * format details) plus its file size and where copies of it live. `topic` is the stream: the
+ * topic for generation 1, `<topic>~<n>` for a later generation (archive/layout.ts).
  */
-export type CatalogEntry = Omit<SegmentMeta, 'formatVersion' | 'writerVersion' | 'compression'> & {
+export type CatalogEntry = Omit<
+  SegmentMeta,
+  'formatVersion' | 'writerVersion' | 'compression' | 'generation'
+> & {
   /** File size of the segment in bytes. */
   bytes: number;
   /** A verified copy is on the local hot tier. */
@@ -35,7 +40,7 @@ export function entryFromMeta(
   where: { hot: boolean; cold: boolean },
 ): CatalogEntry {
   return {
-    topic: meta.topic,
+    topic: streamOfMeta(meta),
     partition: meta.partition,
     firstOffset: meta.firstOffset,
     lastOffset: meta.lastOffset,

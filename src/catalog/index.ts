@@ -9,12 +9,20 @@ export { openCatalogForRead } from './open.js';
 export {
   archivedOffsets,
   lookupTime,
+  archivedGenerations,
+  archivedStream,
   matchArchivedTopics,
   readRecords,
   requireDataAtTime,
   topicSpecMatcher,
 } from './query.js';
-export type { OffsetRange, PartitionOffsets, ReadRequest, TimeLookup } from './query.js';
+export type {
+  GenerationChoice,
+  OffsetRange,
+  PartitionOffsets,
+  ReadRequest,
+  TimeLookup,
+} from './query.js';
 export { adoptObjects } from './adopt.js';
 export { archivedHighWatermark } from './high-watermark.js';
 export type { ArchivedHighWatermark } from './high-watermark.js';

@@ -3,7 +3,13 @@ import type { KafkaRecord } from '../record.js';
 import { isoTime } from '../util/json.js';
 import { wholeNameRegex } from '../util/topic-pattern.js';
 import { readSegmentOffsets, readSegmentRecords } from '../segment/index.js';
-import { segmentKey, type SegmentSource } from '../archive/index.js';
+import {
+  parseStream,
+  segmentKey,
+  streamName,
+  topicOfStream,
+  type SegmentSource,
+} from '../archive/index.js';
 import { entryTiers, type CatalogEntry, type Tier } from './entry.js';
 import type { Catalog } from './store.js';
 
@@ -14,6 +20,10 @@ export interface OffsetRange {
 
 export interface PartitionOffsets {
   topic: string;
+  /** The topic's generation these offsets belong to (an incarnation; see archive/layout.ts). */
+  generation: number;
+  /** Every archived generation of the topic. */
+  generations: number[];
   partition: number;
   segments: number;
   /** Distinct archived records (a record held by two overlapping segments counts once). */
@@ -44,11 +54,36 @@ export function topicSpecMatcher(spec: string): (topic: string) => boolean {
   return (topic) => topic === spec || (re?.test(topic) ?? false);
 }
 
-/** Topics in the catalog whose name equals `spec` or fully matches it as a regular expression. */
-export function matchArchivedTopics(catalog: Catalog, spec: string): string[] {
-  const topics = catalog.topics();
-  if (topics.includes(spec)) return [spec];
-  const matched = topics.filter(topicSpecMatcher(spec));
+/** Which generations of a topic a reader wants: one by number, all, or (undefined) the newest. */
+export type GenerationChoice = number | 'all';
+
+/** The archived generations of each topic in the catalog, ascending. */
+export function archivedGenerations(catalog: Catalog): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const stream of catalog.topics()) {
+    const parsed = parseStream(stream);
+    if (parsed === null) continue;
+    const gens = out.get(parsed.topic) ?? [];
+    gens.push(parsed.generation);
+    out.set(parsed.topic, gens);
+  }
+  for (const gens of out.values()) gens.sort((a, b) => a - b);
+  return out;
+}
+
+/**
+ * The streams (archive/layout.ts) of the archived topics whose name equals `spec` or fully
+ * matches it as a regular expression: per topic its newest generation, the one asked for, or
+ * all of them.
+ */
+export function matchArchivedTopics(
+  catalog: Catalog,
+  spec: string,
+  generation?: GenerationChoice,
+): string[] {
+  const generations = archivedGenerations(catalog);
+  const topics = [...generations.keys()].sort();
+  const matched = topics.includes(spec) ? [spec] : topics.filter(topicSpecMatcher(spec));
   if (matched.length === 0) {
     const list = topics.slice(0, 20).join(', ') + (topics.length > 20 ? ', ...' : '');
     throw new ArchiveError(
@@ -56,15 +91,39 @@ export function matchArchivedTopics(catalog: Catalog, spec: string): string[] {
       `no archived topic matches "${spec}"${topics.length > 0 ? `; archived topics: ${list}` : ' (the archive is empty)'}`,
     );
   }
-  return matched;
+  const out: string[] = [];
+  for (const topic of matched) {
+    const gens = generations.get(topic) as number[];
+    if (generation === 'all') out.push(...gens.map((g) => streamName(topic, g)));
+    else if (generation === undefined) out.push(streamName(topic, gens[gens.length - 1] as number));
+    else if (gens.includes(generation)) out.push(streamName(topic, generation));
+  }
+  if (out.length === 0) {
+    const have = matched.map((t) => `${t}: ${(generations.get(t) as number[]).join(', ')}`);
+    throw new ArchiveError(
+      ErrorCodes.ARCHIVE_GENERATION_UNKNOWN,
+      `no archived topic matching "${spec}" has generation ${String(generation)}; archived generations: ${have.slice(0, 20).join('; ')}`,
+    );
+  }
+  return out;
 }
 
-function requirePartition(catalog: Catalog, topic: string, partition: number): void {
-  matchArchivedTopics(catalog, topic);
-  if (!catalog.partitions(topic).includes(partition)) {
+/** The stream of one archived topic (exact name): its newest generation or the one asked for. */
+export function archivedStream(catalog: Catalog, topic: string, generation?: number): string {
+  const streams = matchArchivedTopics(catalog, topic, generation);
+  const exact = streams.find((s) => parseStream(s)?.topic === topic);
+  if (exact === undefined) {
+    throw new ArchiveError(ErrorCodes.ARCHIVE_TOPIC_UNKNOWN, `no archived topic "${topic}"`);
+  }
+  return exact;
+}
+
+function requirePartition(catalog: Catalog, stream: string, partition: number): void {
+  if (!catalog.partitions(stream).includes(partition)) {
+    const { topic, generation } = topicOfStream(stream);
     throw new ArchiveError(
       ErrorCodes.ARCHIVE_OFFSET_OUT_OF_RANGE,
-      `topic ${topic} has no archived partition ${partition}; archived partitions: ${catalog.partitions(topic).join(', ')}`,
+      `topic ${topic}${generation > 1 ? ` (generation ${generation})` : ''} has no archived partition ${partition}; archived partitions: ${catalog.partitions(stream).join(', ')}`,
     );
   }
 }
@@ -77,11 +136,14 @@ export async function archivedOffsets(
   catalog: Catalog,
   source: SegmentSource,
   spec: string,
+  generation?: GenerationChoice,
 ): Promise<PartitionOffsets[]> {
   const out: PartitionOffsets[] = [];
-  for (const topic of matchArchivedTopics(catalog, spec)) {
-    for (const partition of catalog.partitions(topic)) {
-      const segs = catalog.segments(topic, partition).all();
+  const generations = archivedGenerations(catalog);
+  for (const stream of matchArchivedTopics(catalog, spec, generation)) {
+    const { topic, generation: g } = topicOfStream(stream);
+    for (const partition of catalog.partitions(stream)) {
+      const segs = catalog.segments(stream, partition).all();
       const first = segs[0];
       if (first === undefined) continue;
       const ranges: OffsetRange[] = [];
@@ -105,6 +167,8 @@ export async function archivedOffsets(
       for (const e of segs) for (const t of entryTiers(e)) tiers.add(t);
       out.push({
         topic,
+        generation: g,
+        generations: generations.get(topic) ?? [g],
         partition,
         segments: segs.length,
         records: distinct,
@@ -158,6 +222,7 @@ async function countRecords(
 
 export interface TimeLookup {
   topic: string;
+  generation: number;
   partition: number;
   /** First archived offset with timestamp >= the time asked for, or null when none. */
   offset: bigint | null;
@@ -187,11 +252,13 @@ export async function lookupTime(
   source: SegmentSource,
   topic: string,
   ts: bigint,
+  generation?: number,
 ): Promise<TimeLookup[]> {
-  matchArchivedTopics(catalog, topic);
+  const stream = archivedStream(catalog, topic, generation);
+  const g = topicOfStream(stream).generation;
   const out: TimeLookup[] = [];
-  for (const partition of catalog.partitions(topic)) {
-    const segs = catalog.segments(topic, partition);
+  for (const partition of catalog.partitions(stream)) {
+    const segs = catalog.segments(stream, partition);
     const all = segs.all();
     const latest = all.reduce((a, e) => maxBig(a, e.maxTimestamp), -(2n ** 63n));
     const e = segs.findByTime(ts);
@@ -206,6 +273,7 @@ export async function lookupTime(
     }
     out.push({
       topic,
+      generation: g,
       partition,
       offset: hit?.offset ?? null,
       timestamp: hit?.timestamp ?? null,
@@ -219,6 +287,8 @@ export async function lookupTime(
 
 export interface ReadRequest {
   topic: string;
+  /** The topic's generation; the newest when absent. */
+  generation?: number;
   partition: number;
   fromOffset?: bigint;
   /** Stop after this many records. */
@@ -237,8 +307,9 @@ export async function* readRecords(
   source: SegmentSource,
   req: ReadRequest,
 ): AsyncGenerator<KafkaRecord> {
-  requirePartition(catalog, req.topic, req.partition);
-  const segs = catalog.segments(req.topic, req.partition);
+  const stream = archivedStream(catalog, req.topic, req.generation);
+  requirePartition(catalog, stream, req.partition);
+  const segs = catalog.segments(stream, req.partition);
   const all = segs.all();
   const firstArchived = all.reduce(
     (a, e) => minBig(a, e.firstOffset),

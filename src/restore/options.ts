@@ -13,6 +13,7 @@ import type { OffsetBound, RestoreRequest, RunOptions } from './types.js';
  */
 export interface RestoreInput {
   topic: string;
+  generation?: string;
   partitions?: string;
   from?: string;
   to?: string;
@@ -149,6 +150,9 @@ export function parseRestoreRequest(
   if (o.job !== undefined) assertJobName(o.job, label('job'));
   return {
     topic: o.topic,
+    ...(o.generation !== undefined
+      ? { generation: positiveInt(label('generation'), o.generation) }
+      : {}),
     partitions:
       o.partitions !== undefined ? parsePartitions(o.partitions, label('partitions')) : null,
     fromTime,

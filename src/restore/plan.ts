@@ -1,4 +1,5 @@
 import { matchArchivedTopics, type CatalogEntry, type Tier } from '../catalog/index.js';
+import { parseStream } from '../archive/index.js';
 import { ArchiveError, ErrorCodes } from '../errors.js';
 import { readRowGroupKeys, rowGroups } from '../segment/index.js';
 import { isoTime } from '../util/json.js';
@@ -75,18 +76,19 @@ export function describeArchived(
 
 /** The source topics of a request: archived topics matching its name or expression. */
 export function sourceTopics(access: ArchiveAccess, r: RestoreRequest): string[] {
-  const topics = matchArchivedTopics(access.catalog, r.topic);
+  const topics = matchArchivedTopics(access.catalog, r.topic, r.generation);
   if (r.targetTopic !== null && topics.length > 1) {
     throw new ArchiveError(
       ErrorCodes.USAGE,
       `--target-topic names one topic but "${r.topic}" matches ${topics.length} archived topics (${topics.join(', ')}); use --topic-map a=b,... or the default <topic>.restored`,
     );
   }
+  const kafkaTopics = topics.map((t) => parseStream(t)?.topic ?? t);
   for (const k of r.topicMap.keys()) {
-    if (!topics.includes(k)) {
+    if (!kafkaTopics.includes(k)) {
       throw new ArchiveError(
         ErrorCodes.USAGE,
-        `--topic-map: ${k} is not among the topics restored (${topics.join(', ')})`,
+        `--topic-map: ${k} is not among the topics restored (${kafkaTopics.join(', ')})`,
       );
     }
   }

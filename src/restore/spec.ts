@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseStream } from '../archive/index.js';
 import { ArchiveError, ErrorCodes } from '../errors.js';
 import type { OffsetBound, RestoreRequest } from './types.js';
 
@@ -9,6 +10,8 @@ import type { OffsetBound, RestoreRequest } from './types.js';
 export interface CanonicalSpec {
   version: 1;
   topic: string;
+  /** Present only when given, so the ids of jobs from before generations stay the same. */
+  generation?: number;
   partitions: number[] | null;
   fromTime: string | null;
   toTime: string | null;
@@ -40,6 +43,7 @@ export function canonicalSpec(r: RestoreRequest): CanonicalSpec {
   return {
     version: 1,
     topic: r.topic,
+    ...(r.generation !== undefined ? { generation: r.generation } : {}),
     partitions: r.partitions === null ? null : [...new Set(r.partitions)].sort((a, b) => a - b),
     fromTime: r.fromTime?.toString() ?? null,
     toTime: r.toTime?.toString() ?? null,
@@ -64,6 +68,7 @@ const unbound = (b: CanonicalBound | null): OffsetBound | null =>
 export function requestFromSpec(s: CanonicalSpec, jobName: string | null): RestoreRequest {
   return {
     topic: s.topic,
+    ...(s.generation !== undefined ? { generation: s.generation } : {}),
     partitions: s.partitions,
     fromTime: s.fromTime === null ? null : BigInt(s.fromTime),
     toTime: s.toTime === null ? null : BigInt(s.toTime),
@@ -109,7 +114,8 @@ export function sameSpec(a: CanonicalSpec, b: CanonicalSpec): boolean {
 
 /** The target topic of a source topic: the topic map, `--target-topic`, or `<topic>.restored`. */
 export function targetTopicOf(r: RestoreRequest, source: string): string {
-  return r.topicMap.get(source) ?? r.targetTopic ?? `${source}.restored`;
+  const topic = parseStream(source)?.topic ?? source; // a generation's stream: its topic
+  return r.topicMap.get(topic) ?? r.targetTopic ?? `${topic}.restored`;
 }
 
 /** The bound for a partition: its own offset, else the all-partitions one. */

@@ -11,6 +11,8 @@ export interface OffsetBound {
 export interface RestoreRequest {
   /** A topic name, or a regular expression matching whole archived topic names. */
   topic: string;
+  /** `--generation N`: that generation of each topic; absent: each topic's newest. */
+  generation?: number;
   partitions: number[] | null;
   /** Record timestamps in [fromTime, toTime), epoch ms. */
   fromTime: bigint | null;

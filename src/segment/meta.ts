@@ -10,6 +10,11 @@ export interface SegmentMeta {
   formatVersion: number;
   writerVersion: string;
   topic: string;
+  /**
+   * The topic's generation (an incarnation of a topic deleted and re-created under the same
+   * name); absent for generation 1, so footers written before generations existed read as 1.
+   */
+  generation?: number;
   partition: number;
   firstOffset: bigint;
   lastOffset: bigint;
@@ -29,7 +34,10 @@ export interface SegmentMeta {
 
 export function toKv(meta: SegmentMeta): Record<string, string> {
   const kv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(meta)) kv[KV_PREFIX + k] = String(v);
+  for (const [k, v] of Object.entries(meta)) {
+    if (v === undefined || (k === 'generation' && v === 1)) continue;
+    kv[KV_PREFIX + k] = String(v);
+  }
   return kv;
 }
 
@@ -67,10 +75,18 @@ export function fromKv(kv: Record<string, string>): SegmentMeta {
   if (!/^[0-9a-f]{64}$/.test(sha256)) {
     throw new ArchiveError(ErrorCodes.SEGMENT_META_INVALID, `segment footer sha256 is malformed`);
   }
+  const generation = kv[KV_PREFIX + 'generation'] === undefined ? 1 : Number(big(kv, 'generation'));
+  if (!Number.isSafeInteger(generation) || generation < 1) {
+    throw new ArchiveError(
+      ErrorCodes.SEGMENT_META_INVALID,
+      `segment footer ${KV_PREFIX}generation is not a positive integer: ${generation}`,
+    );
+  }
   return {
     formatVersion: Number(big(kv, 'formatVersion')),
     writerVersion: field(kv, 'writerVersion'),
     topic: field(kv, 'topic'),
+    ...(generation > 1 ? { generation } : {}),
     partition: Number(big(kv, 'partition')),
     firstOffset: big(kv, 'firstOffset'),
     lastOffset: big(kv, 'lastOffset'),

@@ -62,6 +62,18 @@ const bearer = [{ bearer: [] }, {}];
 
 const int0 = { type: 'integer', minimum: 0 };
 const num0 = { type: 'number', minimum: 0 };
+/** `generation`: a re-created topic's generation (default the newest); `all` where allowed. */
+const generationParam = (all: boolean) =>
+  q(
+    'generation',
+    `the topic's generation (1 = its first incarnation); default the newest${all ? '; `all` for every one' : ''}`,
+    false,
+    {
+      type: 'string',
+      pattern: all ? '^([1-9][0-9]{0,8}|all)$' : '^[1-9][0-9]{0,8}$',
+      examples: ['1'],
+    },
+  );
 const wholeOrText = (description: string) => ({
   description,
   oneOf: [int0, { type: 'string', minLength: 1, maxLength: 1024 }],
@@ -92,6 +104,9 @@ const restoreSchemas = {
         maxLength: 1024,
         description: 'an archived topic name, or a regular expression matching whole topic names',
       },
+      generation: wholeOrText(
+        "the topic's generation (an incarnation of a re-created topic); default: each topic's newest",
+      ),
       partitions: {
         description: 'only these source partitions: [0, 1, 5], or "0-3,7"',
         oneOf: [
@@ -469,6 +484,8 @@ export function openApiDocument(): Record<string, unknown> {
           additionalProperties: false,
           required: [
             'topic',
+            'generation',
+            'generations',
             'partition',
             'segments',
             'records',
@@ -484,6 +501,8 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           properties: {
             topic: { type: 'string' },
+            generation: { type: 'integer', minimum: 1 },
+            generations: { type: 'array', items: { type: 'integer', minimum: 1 } },
             partition: { type: 'integer', minimum: 0 },
             segments: { type: 'integer', minimum: 0 },
             records: { type: 'integer', minimum: 0 },
@@ -503,6 +522,7 @@ export function openApiDocument(): Record<string, unknown> {
           additionalProperties: false,
           required: [
             'topic',
+            'generation',
             'partition',
             'offset',
             'timestamp',
@@ -512,6 +532,7 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           properties: {
             topic: { type: 'string' },
+            generation: { type: 'integer', minimum: 1 },
             partition: { type: 'integer', minimum: 0 },
             offset: { oneOf: [decimal, { type: 'null' }] },
             timestamp: { oneOf: [decimal, { type: 'null' }] },
@@ -677,7 +698,10 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'archived ranges per partition (as `kafka-archive offsets T --json`)',
           operationId: 'offsets',
           security: bearer,
-          parameters: [topic('a topic name or a whole-name regular expression')],
+          parameters: [
+            topic('a topic name or a whole-name regular expression'),
+            generationParam(true),
+          ],
           responses: {
             '200': {
               description: 'one row per partition',
@@ -692,7 +716,11 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'per partition the first archived offset at or after a time',
           operationId: 'lookup',
           security: bearer,
-          parameters: [topic('an archived topic name'), q('time', 'the time', true, time)],
+          parameters: [
+            topic('an archived topic name'),
+            q('time', 'the time', true, time),
+            generationParam(false),
+          ],
           responses: {
             '200': {
               description: 'one row per partition',
@@ -711,6 +739,7 @@ export function openApiDocument(): Record<string, unknown> {
             'Give `offset` or `from` (or both). A response cut off mid-stream (an object store outage) ends without its final chunk.',
           parameters: [
             topic('an archived topic name'),
+            generationParam(false),
             q('partition', 'the partition', true, {
               type: 'string',
               pattern: '^[0-9]+$',

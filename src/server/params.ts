@@ -97,19 +97,42 @@ export function parseTime(name: string, raw: string): bigint {
   return BigInt(ms);
 }
 
-export function parseOffsetsQuery(search: URLSearchParams): { topic: string } {
-  const q = parseQuery(search, ['topic']);
-  return { topic: requireParam(q, 'topic', 'a topic name or regular expression') };
+/** `generation`: a positive number, or `all` where allowed. */
+function parseGeneration(raw: string, allowAll: boolean): number | 'all' {
+  if (allowAll && raw === 'all') return 'all';
+  if (!/^[1-9]\d{0,8}$/.test(raw)) {
+    throw usage(
+      `generation: got ${show(raw)}: expected a generation number (1, 2, ...)${allowAll ? ' or all' : ''}`,
+    );
+  }
+  return Number(raw);
 }
 
-export function parseLookupQuery(search: URLSearchParams): { topic: string; time: bigint } {
-  const q = parseQuery(search, ['topic', 'time']);
+export function parseOffsetsQuery(search: URLSearchParams): {
+  topic: string;
+  generation?: number | 'all';
+} {
+  const q = parseQuery(search, ['topic', 'generation']);
+  const topic = requireParam(q, 'topic', 'a topic name or regular expression');
+  const g = q.get('generation');
+  return g === undefined ? { topic } : { topic, generation: parseGeneration(g, true) };
+}
+
+export function parseLookupQuery(search: URLSearchParams): {
+  topic: string;
+  time: bigint;
+  generation?: number;
+} {
+  const q = parseQuery(search, ['topic', 'time', 'generation']);
   const topic = requireParam(q, 'topic', 'an archived topic name');
   const time = parseTime(
     'time',
     requireParam(q, 'time', 'an ISO-8601 time or milliseconds since the epoch'),
   );
-  return { topic, time };
+  const g = q.get('generation');
+  return g === undefined
+    ? { topic, time }
+    : { topic, time, generation: parseGeneration(g, false) as number };
 }
 
 /**
@@ -121,7 +144,15 @@ export function parseReadQuery(
   search: URLSearchParams,
   maxCount = MAX_READ_COUNT,
 ): ReadRequest & { count: number } {
-  const q = parseQuery(search, ['topic', 'partition', 'offset', 'count', 'from', 'to']);
+  const q = parseQuery(search, [
+    'topic',
+    'partition',
+    'offset',
+    'count',
+    'from',
+    'to',
+    'generation',
+  ]);
   const topic = requireParam(q, 'topic', 'an archived topic name');
   const partition = parsePartition(requireParam(q, 'partition', 'a partition number'));
   const offset = q.get('offset');
@@ -136,6 +167,8 @@ export function parseReadQuery(
     partition,
     count: count === undefined ? maxCount : parseCount(count, maxCount),
   };
+  const generation = q.get('generation');
+  if (generation !== undefined) req.generation = parseGeneration(generation, false) as number;
   if (offset !== undefined) req.fromOffset = parseOffset(offset);
   if (from !== undefined) req.fromTime = parseTime('from', from);
   if (to !== undefined) req.toTime = parseTime('to', to);

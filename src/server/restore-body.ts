@@ -41,6 +41,7 @@ type Kind = 'text' | 'flag' | 'number' | 'partitions' | 'bound' | 'map';
 
 const FIELDS: Record<OptionName, Kind> = {
   partitions: 'partitions',
+  generation: 'number',
   from: 'number',
   to: 'number',
   startOffset: 'bound',

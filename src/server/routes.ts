@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  archivedGenerations,
   archivedOffsets,
   lookupTime,
   matchArchivedTopics,
@@ -7,7 +8,7 @@ import {
   requireDataAtTime,
   type Catalog,
 } from '../catalog/index.js';
-import type { SegmentSource } from '../archive/index.js';
+import { topicOfStream, type SegmentSource } from '../archive/index.js';
 import { ArchiveError, describeError, ErrorCodes, httpStatusOf } from '../errors.js';
 import { renderDiskReportHtml, type DiskReport } from '../disk/index.js';
 import type { Logger } from '../log/index.js';
@@ -110,8 +111,8 @@ function requireReport(reports: RouteContext['reports']): DiskReport {
 
 /** lookup and read take one topic: a pattern matching several is a usage error. */
 function requireExactTopic(catalog: Catalog, topic: string): void {
-  if (catalog.topics().includes(topic)) return;
-  const matched = matchArchivedTopics(catalog, topic); // throws ARCHIVE_TOPIC_UNKNOWN (404)
+  if (archivedGenerations(catalog).has(topic)) return;
+  const matched = matchArchivedTopics(catalog, topic, 'all').map((s) => topicOfStream(s).topic); // throws ARCHIVE_TOPIC_UNKNOWN (404)
   throw new ArchiveError(
     ErrorCodes.USAGE,
     `topic: ${JSON.stringify(topic)} is not an archived topic name (as a pattern it matches ${matched.slice(0, 10).join(', ')}${matched.length > 10 ? ', ...' : ''}); give one topic name`,
@@ -154,16 +155,21 @@ export function createRoutes(
     },
 
     async '/api/offsets'(_req, res, url) {
-      const { topic } = parseOffsetsQuery(url.searchParams);
-      const rows = await archivedOffsets(requireCatalog(ctx.catalog), ctx.source, topic);
+      const { topic, generation } = parseOffsetsQuery(url.searchParams);
+      const rows = await archivedOffsets(
+        requireCatalog(ctx.catalog),
+        ctx.source,
+        topic,
+        generation,
+      );
       send(res, 200, `${toJson(rows)}\n`);
     },
 
     async '/api/lookup'(_req, res, url) {
-      const { topic, time } = parseLookupQuery(url.searchParams);
+      const { topic, time, generation } = parseLookupQuery(url.searchParams);
       const catalog = requireCatalog(ctx.catalog);
       requireExactTopic(catalog, topic);
-      const rows = await lookupTime(catalog, ctx.source, topic, time);
+      const rows = await lookupTime(catalog, ctx.source, topic, time, generation);
       requireDataAtTime(rows, topic, time);
       send(res, 200, `${toJson(rows)}\n`);
     },

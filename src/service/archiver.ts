@@ -1,4 +1,4 @@
-import { Archiver, GroupSnapshotter } from '../archiver/index.js';
+import { Archiver, GenerationResolver, GroupSnapshotter } from '../archiver/index.js';
 import { LocalSegmentIndex, tieredSource, type SegmentSource } from '../archive/index.js';
 import { archivedHighWatermark, Catalog, entryFromMeta, reconcileHot } from '../catalog/index.js';
 import type { Config } from '../config/index.js';
@@ -92,6 +92,11 @@ export async function createArchiverService(config: Config, log: Logger): Promis
     config: config.archiver,
     writer,
     index: archivedHighWatermark(hot, catalog),
+    generations: new GenerationResolver({
+      store,
+      index: archivedHighWatermark(hot, catalog),
+      log: log.child({ component: 'archiver' }),
+    }),
     ...(catalog !== null
       ? {
           recordSealed: (e) =>

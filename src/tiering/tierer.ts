@@ -7,7 +7,14 @@ import type { TieringConfig } from '../config/index.js';
 import { ArchiveError, describeError, ErrorCodes, isArchiveError } from '../errors.js';
 import type { TopicInfo } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
-import { hashFile, hashObject, segmentKey, topicMetaKey } from '../archive/index.js';
+import {
+  hashFile,
+  hashObject,
+  parseStream,
+  segmentKey,
+  topicMetaKey,
+  topicOfStream,
+} from '../archive/index.js';
 import { isStoreOutage, type ObjectStore } from '../storage/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { fsyncDir } from '../util/fs.js';
@@ -226,17 +233,31 @@ export class Tierer {
     r.evictedBytes += e.bytes;
   }
 
-  /** Topic metadata (partitions, configs) uploaded beside the segments, once per run. */
-  private async snapshotTopic(topic: string): Promise<void> {
+  /**
+   * Topic metadata (partitions, configs) uploaded beside the segments, once per run, for the
+   * newest generation of a topic only: Kafka describes its current incarnation, which an older
+   * generation's snapshot must not be overwritten with.
+   */
+  private async snapshotTopic(stream: string): Promise<void> {
     const describe = this.deps.describeTopic;
-    if (describe === undefined || this.topicsSnapshotted.has(topic)) return;
+    if (describe === undefined || this.topicsSnapshotted.has(stream)) return;
+    const { topic, generation } = topicOfStream(stream);
+    const newer = this.deps.catalog
+      .topics()
+      .some(
+        (t) =>
+          t !== stream &&
+          parseStream(t)?.topic === topic &&
+          (parseStream(t)?.generation ?? 0) > generation,
+      );
+    if (newer) return;
     try {
       const info = await describe(topic);
       const body = Buffer.from(
         JSON.stringify({ ...info, capturedAt: new Date().toISOString() }, null, 2),
       );
-      await this.deps.store.put(topicMetaKey(topic), body);
-      this.topicsSnapshotted.add(topic);
+      await this.deps.store.put(topicMetaKey(stream), body);
+      this.topicsSnapshotted.add(stream);
     } catch (err) {
       if (isStoreOutage(err)) throw err;
       this.deps.log.warn({ topic, err: describeError(err) }, 'topic metadata snapshot skipped');

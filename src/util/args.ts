@@ -22,3 +22,17 @@ export function parseBigIntArg(option: string, value: string, min = 0n): bigint 
   }
   return BigInt(value);
 }
+
+/** `--generation N` (a topic's generation, 1 or more), or `all` where `allowAll`. */
+export function parseGenerationArg(value: string, allowAll: true): number | 'all';
+export function parseGenerationArg(value: string, allowAll?: false): number;
+export function parseGenerationArg(value: string, allowAll = false): number | 'all' {
+  if (allowAll && value === 'all') return 'all';
+  if (!/^[1-9]\d{0,8}$/.test(value)) {
+    throw new ArchiveError(
+      ErrorCodes.USAGE,
+      `--generation: got ${JSON.stringify(value)}: expected a generation number (1, 2, ...)${allowAll ? ' or "all"' : ''}`,
+    );
+  }
+  return Number(value);
+}

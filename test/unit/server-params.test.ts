@@ -96,7 +96,7 @@ describe('server query parsing', () => {
       /^from: got "yesterday": expected an ISO-8601 time/,
     );
     expect(read('topic=t&parition=0&offset=0')).toBe(
-      'unknown parameter "parition"; allowed here: topic, partition, offset, count, from, to',
+      'unknown parameter "parition"; allowed here: topic, partition, offset, count, from, to, generation',
     );
     expect(read('topic=t&partition=0&partition=1&offset=0')).toBe(
       'partition: given more than once',

@@ -3,10 +3,11 @@ import { ArchiveError, ErrorCodes, readRecords, recordJson } from '../../index.j
 import { openArchiveForRead } from '../../index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../../errors.js';
-import { parseBigIntArg, parseTimeArg } from '../time-arg.js';
+import { parseBigIntArg, parseGenerationArg, parseTimeArg } from '../time-arg.js';
 
 interface ReadOptions {
   partition: string;
+  generation?: string;
   offset?: string;
   count?: string;
   from?: string;
@@ -23,6 +24,10 @@ export function registerRead(program: Command, setExit: (code: number) => void):
     .option('-n, --count <n>', 'read at most this many records')
     .option('--from <time>', 'records with timestamp >= this time (ISO-8601 or epoch ms)')
     .option('--to <time>', 'records with timestamp < this time')
+    .option(
+      '--generation <n>',
+      'generation of a re-created topic (1 = the first incarnation); default: the newest',
+    )
     .option('--raw', 'write only the values, raw bytes, one per line (like kcat -C)')
     .description(
       'print archived records as JSON lines (key/value as UTF-8 text, or base64 with keyEncoding/valueEncoding), streaming, each offset once',
@@ -40,6 +45,9 @@ export function registerRead(program: Command, setExit: (code: number) => void):
       const { catalog, source } = await openArchiveForRead(ctx.config, ctx.log);
       const records = readRecords(catalog, source, {
         topic,
+        ...(opts.generation !== undefined
+          ? { generation: parseGenerationArg(opts.generation) }
+          : {}),
         partition,
         ...(opts.offset !== undefined
           ? { fromOffset: parseBigIntArg('--offset', opts.offset) }

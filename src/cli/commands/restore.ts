@@ -213,6 +213,10 @@ export function registerRestore(program: Command, setExit: (code: number) => voi
       'produce archived records back into Kafka, byte-exact (keys, values, headers, timestamps, partitions, order), exactly once across crashes, resumable',
     )
     .option('-p, --partitions <list>', 'only these source partitions, e.g. 0,1,5 or 0-3')
+    .option(
+      '--generation <n>',
+      "that generation of each topic (an incarnation of a re-created topic); default: each topic's newest",
+    )
     .option('--from <time>', 'records with timestamp >= this (ISO-8601 or epoch ms)')
     .option('--to <time>', 'records with timestamp < this')
     .option(
