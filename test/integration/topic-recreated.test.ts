@@ -1,20 +1,22 @@
-// A topic deleted and re-created under the same name, and a partition whose oldest records were
-// deleted before they were archived: the archiver says so (one error with a code, a metric) and
-// never mixes the new incarnation's records into the archive of the old one.
+// A topic deleted and re-created under the same name is archived as a new generation (never
+// mixed with the old incarnation, never skipped), and a partition whose oldest records were
+// deleted before they were archived is reported (one error with a code, a metric).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
+  archivedOffsets,
   createArchiverService,
   createKafkajsClient,
   createLogger,
   loadConfig,
+  readRecords,
   type ArchiverService,
   type ProduceRecord,
 } from '../../src/index.js';
-import { waitFor } from '../helpers/archive.js';
+import { readWithDuckDB, waitFor } from '../helpers/archive.js';
 import { loadKafkajs } from '../../src/kafka/kafkajs/ordered-headers.js';
 
 const kafkaInfo = inject('kafka');
@@ -83,8 +85,12 @@ async function runUntil(
   log: ReturnType<typeof createLogger>,
   done: (s: ArchiverService) => boolean,
   what: string,
+  env: Record<string, string> = {},
 ): Promise<ArchiverService> {
-  const service = await createArchiverService(loadConfig({ env: serviceEnv(topic) }), log);
+  const service = await createArchiverService(
+    loadConfig({ env: { ...serviceEnv(topic), ...env } }),
+    log,
+  );
   await service.start();
   try {
     await waitFor(what, () => done(service), 60_000);
@@ -96,46 +102,137 @@ async function runUntil(
 }
 
 describe(`archiver against a changed topic on Kafka ${kafkaInfo.version}`, () => {
-  it('a deleted and re-created topic: TOPIC_DIVERGED per partition, the new records are not mixed in', async () => {
-    const topic = `recreated-${Math.random().toString(36).slice(2, 8)}`;
+  /** Deletes the topic and creates it again (the deletion is applied asynchronously). */
+  async function recreate(topic: string, partitions: number): Promise<void> {
     const admin = await client().admin();
-    await admin.createTopics([{ name: topic, partitions: 2 }]);
-    await produce(topic, 2, 500, 'old');
-    const first = await runUntil(topic, quiet, (s) => archivedRecords(s) === 1000, '1000 archived');
-    await first.close();
-
     await admin.deleteTopics([topic]);
     await waitFor('topic gone', async () => !(await admin.partitionCounts([topic])).has(topic));
     await waitFor('topic re-created', async () => {
       try {
-        await admin.createTopics([{ name: topic, partitions: 2 }]);
+        await admin.createTopics([{ name: topic, partitions }]);
         return true;
       } catch {
         return false; // the deletion is still being applied
       }
     });
-    await produce(topic, 2, 250, 'new');
     await admin.disconnect();
+  }
 
-    const lines: Captured[] = [];
-    const second = await runUntil(
-      topic,
-      capturingLogger(lines),
-      (s) => s.archiver.getStats().divergedPartitions === 2,
-      'both partitions reported diverged',
-    );
-    try {
-      const errors = lines.filter((l) => l.code === 'TOPIC_DIVERGED');
-      expect(errors.map((l) => l.partition).sort()).toEqual([0, 1]);
-      expect(errors[0]).toMatchObject({ logEndOffset: '250', expectedOffset: '500', topic });
-      expect(String(errors[0]?.msg)).toContain('re-created');
-      // Nothing of the new incarnation was archived: the archive still holds the 1,000 old records.
-      expect(archivedRecords(second)).toBe(1000);
-      expect(second.archiver.getStats().recordsArchived).toBe(0);
-    } finally {
-      await second.close();
-    }
-  });
+  const streamRecords = (s: ArchiverService, stream: string) =>
+    [...(s.catalog?.entries() ?? [])]
+      .filter((e) => e.topic === stream)
+      .reduce((n, e) => n + e.recordCount, 0);
+
+  for (const c of [
+    { client: undefined, perPartition: 250, how: 'fewer records: logs end below the archive' },
+    {
+      client: 'platformatic' as const,
+      perPartition: 600,
+      how: 'more records than archived: told apart by the topic id',
+    },
+  ]) {
+    it(`a deleted and re-created topic (${c.how}) is archived as generation 2, apart from generation 1`, async () => {
+      const topic = `recreated-${Math.random().toString(36).slice(2, 8)}`;
+      const extra: Record<string, string> =
+        c.client === undefined ? {} : { KAFKA_ARCHIVE_KAFKA__CLIENT: c.client };
+      const admin = await client().admin();
+      await admin.createTopics([{ name: topic, partitions: 2 }]);
+      await admin.disconnect();
+      await produce(topic, 2, 500, 'old');
+      const first = await runUntil(
+        topic,
+        quiet,
+        (s) => archivedRecords(s) === 1000,
+        '1000 archived',
+        extra,
+      );
+      await first.close();
+
+      await recreate(topic, 2);
+      await produce(topic, 2, c.perPartition, 'new');
+
+      const lines: Captured[] = [];
+      const total = 1000 + 2 * c.perPartition;
+      const second = await runUntil(
+        topic,
+        capturingLogger(lines),
+        (s) => archivedRecords(s) === total,
+        `${total} archived`,
+        extra,
+      );
+      const hot = join(root, topic, 'hot');
+      try {
+        const news = lines.filter((l) => l.code === 'TOPIC_GENERATION_NEW');
+        expect(news).toHaveLength(1);
+        expect(news[0]).toMatchObject({
+          topic,
+          generation: 2,
+          reason: c.client === 'platformatic' ? 'topic-id' : 'offsets',
+        });
+        expect(lines.filter((l) => l.code === 'TOPIC_DIVERGED')).toEqual([]);
+        // Never mixed: the old records stay generation 1, the new ones are all generation 2.
+        expect(streamRecords(second, topic)).toBe(1000);
+        expect(streamRecords(second, `${topic}~2`)).toBe(2 * c.perPartition);
+        const catalog = second.catalog as NonNullable<ArchiverService['catalog']>;
+        const newest = await archivedOffsets(catalog, second.source, topic);
+        expect(newest.map((r) => [r.generation, r.partition, r.records])).toEqual([
+          [2, 0, c.perPartition],
+          [2, 1, c.perPartition],
+        ]);
+        expect(newest[0]?.generations).toEqual([1, 2]);
+        const old = await archivedOffsets(catalog, second.source, topic, 1);
+        expect(old.map((r) => [r.generation, r.records])).toEqual([
+          [1, 500],
+          [1, 500],
+        ]);
+        expect(await archivedOffsets(catalog, second.source, topic, 'all')).toHaveLength(4);
+        const firstKey = async (generation?: number) => {
+          for await (const r of readRecords(catalog, second.source, {
+            topic,
+            partition: 0,
+            fromOffset: 0n,
+            count: 1,
+            ...(generation !== undefined ? { generation } : {}),
+          })) {
+            return r.key?.toString();
+          }
+          return undefined;
+        };
+        expect(await firstKey()).toBe('new-0-0');
+        expect(await firstKey(1)).toBe('old-0-0');
+        await expect(firstKey(3)).rejects.toMatchObject({ code: 'ARCHIVE_GENERATION_UNKNOWN' });
+        // Readable in place: each generation's glob holds exactly its own records.
+        const gen1 = await readWithDuckDB(hot, topic);
+        const gen2 = await readWithDuckDB(hot, `${topic}/generation=2`);
+        expect(gen1).toHaveLength(1000);
+        expect(gen1.every((r) => r.key?.toString().startsWith('old-'))).toBe(true);
+        expect(gen2).toHaveLength(2 * c.perPartition);
+        expect(gen2.every((r) => r.key?.toString().startsWith('new-'))).toBe(true);
+        expect(gen2.filter((r) => r.partition === 0).map((r) => Number(r.offset))).toEqual(
+          Array.from({ length: c.perPartition }, (_, i) => i),
+        );
+      } finally {
+        await second.close();
+      }
+
+      // A restart keeps archiving generation 2: no new generation, nothing archived twice.
+      await produce(topic, 2, 10, 'later');
+      const restartLines: Captured[] = [];
+      const third = await runUntil(
+        topic,
+        capturingLogger(restartLines),
+        (s) => streamRecords(s, `${topic}~2`) === 2 * c.perPartition + 20,
+        'the later records archived into generation 2',
+        extra,
+      );
+      try {
+        expect(restartLines.filter((l) => l.code === 'TOPIC_GENERATION_NEW')).toEqual([]);
+        expect(streamRecords(third, topic)).toBe(1000);
+      } finally {
+        await third.close();
+      }
+    });
+  }
 
   it('records deleted before they were archived: one RECORDS_LOST error with the range, the rest archived', async () => {
     const topic = `truncated-${Math.random().toString(36).slice(2, 8)}`;
