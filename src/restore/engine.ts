@@ -1,3 +1,4 @@
+import { topicOfStream } from '../archive/index.js';
 import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
 import type { Admin, KafkaClient, TransactionalProducer } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
@@ -513,7 +514,10 @@ async function restorePartition(
     )) {
       for (const r of chunk.records) {
         const headers = req.offsetHeader
-          ? [...r.headers, ...offsetHeaders(plan.topic, plan.partition, r.offset)]
+          ? [
+              ...r.headers,
+              ...offsetHeaders(topicOfStream(plan.topic).topic, plan.partition, r.offset),
+            ]
           : r.headers;
         const partition =
           req.repartition === null
