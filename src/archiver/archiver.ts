@@ -139,6 +139,15 @@ export class Archiver {
 
   constructor(private readonly deps: ArchiverDeps) {}
 
+  /**
+   * This member is in the group and assigned the partition now (the tierer uploads a partition's
+   * new segments only from its owner: README "Archive format").
+   */
+  owns(topic: string, partition: number): boolean {
+    if (!this.joined) return false;
+    return this.states.get(keyOf({ topic, partition }))?.owned === true;
+  }
+
   onSealed(listener: (e: SealedSegmentEvent) => void): void {
     this.listeners.push(listener);
   }
