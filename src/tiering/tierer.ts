@@ -111,6 +111,8 @@ export class Tierer {
   private readonly topicsSnapshotted = new Set<string>();
   /** Non-owned segments first seen wholly below the group's committed offset (ms). */
   private readonly committedSince = new Map<string, number>();
+  /** Trimmed segments written in place of one already allowed to be uploaded. */
+  private readonly approved = new Set<string>();
   private writer: SegmentWriter | null = null;
   /** Consecutive failed rounds (0 = healthy). */
   failures = 0;
@@ -343,6 +345,7 @@ export class Tierer {
     const own = this.deps.ownership;
     if (own === undefined || own.owns(e.topic, e.partition)) return true;
     const key = segmentKey(e);
+    if (this.approved.delete(key)) return true;
     const committed = await own.committed(e.topic, e.partition).catch(() => null);
     if (committed === null || committed <= e.lastOffset) {
       this.committedSince.delete(key);
@@ -500,6 +503,7 @@ export class Tierer {
       );
       const entry = entryFromMeta(res.meta, res.bytes, { hot: true, cold: false });
       await catalog.put(entry);
+      this.approved.add(segmentKey(entry));
       written.push(entry);
     }
     await catalog.flush(true);

@@ -13,6 +13,7 @@ import {
   Catalog,
   createLogger,
   listSegmentObjects,
+  LocalObjectStore,
   LocalSegmentIndex,
   loadConfig,
   MemoryObjectStore,
@@ -23,6 +24,7 @@ import {
   Tierer,
   trimPieces,
   type KafkaRecord,
+  type ObjectStore,
   type PartitionOwnership,
   type SegmentCompression,
 } from '../../src/index.js';
@@ -32,6 +34,7 @@ const writer = new SegmentWriter();
 const roots: string[] = [];
 let hotDir: string;
 let peerDir: string;
+let root: string;
 const tierers: Tierer[] = [];
 
 afterAll(async () => {
@@ -41,7 +44,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  const root = mkdtempSync(join(tmpdir(), 'ka-bucket-unit-'));
+  root = mkdtempSync(join(tmpdir(), 'ka-bucket-unit-'));
   roots.push(root);
   hotDir = join(root, 'hot');
   peerDir = join(root, 'peer');
@@ -90,7 +93,7 @@ async function writeSegment(
 }
 
 /** Another member's object in the bucket: written in its own hot dir, then uploaded. */
-async function peerObject(store: MemoryObjectStore, first: number, last: number, variant = '') {
+async function peerObject(store: ObjectStore, first: number, last: number, variant = '') {
   const path = await writeSegment(peerDir, first, last, { variant, compression: 'snappy' });
   const key = segmentKey({
     topic: 't',
@@ -107,7 +110,7 @@ async function hotCatalog(): Promise<Catalog> {
   return catalog;
 }
 
-function tierer(catalog: Catalog, store: MemoryObjectStore, ownership?: PartitionOwnership) {
+function tierer(catalog: Catalog, store: ObjectStore, ownership?: PartitionOwnership) {
   const config = { ...loadConfig({ env: {} }).tiering, minAgeMs: 0, intervalMs: 0 };
   const t = new Tierer({
     catalog,
@@ -121,14 +124,14 @@ function tierer(catalog: Catalog, store: MemoryObjectStore, ownership?: Partitio
   return t;
 }
 
-async function bucketSpans(store: MemoryObjectStore): Promise<string[]> {
+async function bucketSpans(store: ObjectStore): Promise<string[]> {
   const out: string[] = [];
   for await (const o of listSegmentObjects(store)) out.push(`${o.firstOffset}-${o.lastOffset}`);
   return out;
 }
 
 /** Every offset of the bucket exactly once, and no two objects overlap. */
-async function expectDisjoint(store: MemoryObjectStore, from: number, to: number) {
+async function expectDisjoint(store: ObjectStore, from: number, to: number) {
   const objs: Array<{ first: bigint; last: bigint }> = [];
   for await (const o of listSegmentObjects(store))
     objs.push({ first: o.firstOffset, last: o.lastOffset });
@@ -214,6 +217,17 @@ describe('Tierer: one bucket shared by members with separate hot tiers', () => {
     ]);
   });
 
+  it('the local cold tier (storage.type: local) keeps the same guarantee', async () => {
+    const store = new LocalObjectStore({ dir: join(root, 'cold') });
+    await peerObject(store, 5, 14);
+    await writeSegment(hotDir, 0, 29);
+    const catalog = await hotCatalog();
+    const r = await tierer(catalog, store).runOnce();
+    expect(r).toMatchObject({ uploaded: 2, trimmed: 1, conflicts: [] });
+    expect(await bucketSpans(store)).toEqual(['0-4', '5-14', '15-29']);
+    await expectDisjoint(store, 0, 29);
+  });
+
   it('the same key with other bytes but the same records: the hot copy is dropped', async () => {
     const store = new MemoryObjectStore();
     await peerObject(store, 0, 19); // snappy, the hot copy zstd
@@ -253,6 +267,18 @@ describe('Tierer: one bucket shared by members with separate hot tiers', () => {
     expect(await t.runOnce()).toMatchObject({ uploaded: 0, deferred: 1 }); // first seen committed
     expect(await t.runOnce()).toMatchObject({ uploaded: 1, deferred: 0 }); // intervalMs 0
     expect(await bucketSpans(store)).toEqual(['0-19']);
+  });
+
+  it('a non-owner trims a committed segment the bucket holds in part, in one round', async () => {
+    const store = new MemoryObjectStore();
+    await peerObject(store, 0, 19);
+    const path = await writeSegment(hotDir, 0, 39);
+    const catalog = await hotCatalog();
+    const t = tierer(catalog, store, { owns: () => false, committed: async () => 40n });
+    expect(await t.runOnce()).toMatchObject({ deferred: 1, uploaded: 0 });
+    expect(await t.runOnce()).toMatchObject({ trimmed: 1, uploaded: 1, deferred: 0 });
+    expect(existsSync(path)).toBe(false);
+    expect(await bucketSpans(store)).toEqual(['0-19', '20-39']);
   });
 
   it('a non-owner drops its stray segment once the owner has uploaded those offsets', async () => {
