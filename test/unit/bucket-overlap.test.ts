@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   Catalog,
@@ -279,6 +280,31 @@ describe('Tierer: one bucket shared by members with separate hot tiers', () => {
     expect(await t.runOnce()).toMatchObject({ trimmed: 1, uploaded: 1, deferred: 0 });
     expect(existsSync(path)).toBe(false);
     expect(await bucketSpans(store)).toEqual(['0-19', '20-39']);
+  });
+
+  it('overlaps already in the bucket are reported at start (BUCKET_OVERLAP), nothing deleted', async () => {
+    const store = new MemoryObjectStore();
+    await peerObject(store, 0, 19);
+    await peerObject(store, 10, 29);
+    await peerObject(store, 30, 39);
+    const lines: Array<Record<string, unknown>> = [];
+    const capture = createLogger({
+      level: 'error',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+          done();
+        },
+      }),
+    });
+    const catalog = Catalog.memory();
+    const config = { ...loadConfig({ env: {} }).tiering, minAgeMs: 0 };
+    const t = new Tierer({ catalog, store, hotDir, config, log: capture });
+    expect(await t.adoptObjects()).toBe(3);
+    const overlaps = lines.filter((l) => l.code === 'BUCKET_OVERLAP');
+    expect(overlaps).toHaveLength(1);
+    expect(overlaps[0]).toMatchObject({ partition: 't/0', overlaps: 1 });
+    expect(await bucketSpans(store)).toEqual(['0-19', '10-29', '30-39']);
   });
 
   it('a non-owner drops its stray segment once the owner has uploaded those offsets', async () => {
