@@ -22,7 +22,6 @@ import {
   openSegment,
   readSegmentRecords,
   SegmentWriter,
-  type OpenSegment,
   type WriteOptions,
 } from '../segment/index.js';
 import { isStoreOutage, type ObjectStore } from '../storage/index.js';
@@ -363,11 +362,11 @@ export class Tierer {
   }
 
   /** The hot copy's records (all of them, in offset order). */
-  private async hotRecords(e: CatalogEntry): Promise<{ seg: OpenSegment; records: KafkaRecord[] }> {
+  private async hotRecords(e: CatalogEntry): Promise<KafkaRecord[]> {
     const seg = await openSegment(await localFileBuffer(join(this.deps.hotDir, segmentKey(e))));
     const records: KafkaRecord[] = [];
     for await (const rec of readSegmentRecords(seg)) records.push(rec);
-    return { seg, records };
+    return records;
   }
 
   /**
@@ -382,7 +381,7 @@ export class Tierer {
   ): Promise<boolean> {
     const { store, log } = this.deps;
     const key = segmentKey(e);
-    const { records } = await this.hotRecords(e);
+    const records = await this.hotRecords(e);
     for (const o of objects) {
       const from = o.firstOffset > e.firstOffset ? o.firstOffset : e.firstOffset;
       const to = o.lastOffset < e.lastOffset ? o.lastOffset : e.lastOffset;
@@ -477,7 +476,7 @@ export class Tierer {
     r: TierRoundResult,
   ): Promise<void> {
     const { catalog, hotDir, log } = this.deps;
-    const { records } = await this.hotRecords(e);
+    const records = await this.hotRecords(e);
     const pieces = trimPieces(records, e, keep);
     const written: CatalogEntry[] = [];
     for (const p of pieces) {
@@ -522,7 +521,9 @@ export class Tierer {
       (w) => catalog.get(w.topic, w.partition, w.firstOffset, w.lastOffset)?.cold === true,
     );
     if (!cold) return; // the original stays; the next round plans it again
-    r.trimmed++;
+    // No record outside the objects' spans (only offsets without records): a plain duplicate.
+    if (written.length > 0) r.trimmed++;
+    else r.duplicates++;
     const pieces2 = written.map((w) => ({ ...w, key: segmentKey(w), size: w.bytes }));
     await this.dropDuplicate(
       e,
