@@ -223,6 +223,11 @@ export const ERROR_TABLE = {
     kind: 'data',
     summary: 'an object exists with different content than the hot copy (neither is touched)',
   },
+  BUCKET_OVERLAP: {
+    kind: 'data',
+    summary:
+      'two objects of one partition in the bucket cover the same offsets (members uploaded at the same moment)',
+  },
   TIERING_FAILED: {
     kind: 'unavailable',
     summary: 'a tiering round failed; it is retried with back-off',

@@ -1,6 +1,6 @@
 import type { AsyncBuffer } from '../segment/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { parseSegmentKey, TOPICS_PREFIX, type SegmentLocation } from './layout.js';
+import { parseSegmentKey, partitionRelDir, TOPICS_PREFIX, type SegmentLocation } from './layout.js';
 
 /**
  * A segment object read with range requests: Parquet readers fetch the footer, then only the
@@ -31,4 +31,20 @@ export async function* listSegmentObjects(store: ObjectStore): AsyncGenerator<Se
     const loc = parseSegmentKey(o.key);
     if (loc !== null) yield { ...loc, key: o.key, size: o.size };
   }
+}
+
+/** The segment objects of one partition (its prefix only), in offset order. */
+export async function listPartitionObjects(
+  store: ObjectStore,
+  topic: string,
+  partition: number,
+): Promise<SegmentObject[]> {
+  const out: SegmentObject[] = [];
+  for await (const o of store.list(`${partitionRelDir(topic, partition)}/`)) {
+    const loc = parseSegmentKey(o.key);
+    if (loc !== null && loc.topic === topic && loc.partition === partition) {
+      out.push({ ...loc, key: o.key, size: o.size });
+    }
+  }
+  return out;
 }

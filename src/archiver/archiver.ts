@@ -12,7 +12,7 @@ import type {
   TopicPartition,
 } from '../kafka/index.js';
 import type { ArchivedHighWatermark } from '../catalog/index.js';
-import { segmentRelPath } from '../archive/index.js';
+import { parseStream, segmentRelPath } from '../archive/index.js';
 import type { SegmentMeta, SegmentWriter } from '../segment/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { PartitionBuffer, recordSize, unarchivedContent } from './partition-buffer.js';
@@ -152,6 +152,21 @@ export class Archiver {
   }
 
   constructor(private readonly deps: ArchiverDeps) {}
+
+  /**
+   * This member is in the group and assigned the partition now (the tierer uploads a partition's
+   * new segments only from its owner: README "Archive format").
+   */
+  owns(stream: string, partition: number): boolean {
+    if (!this.joined) return false;
+    const parsed = parseStream(stream);
+    if (parsed === null) return false;
+    const current = this.lastGeneration.get(parsed.topic);
+    // A past generation of a re-created topic: no member archives into it any more.
+    if (current !== undefined && parsed.generation < current.generation) return true;
+    const s = this.states.get(keyOf({ topic: parsed.topic, partition }));
+    return s?.owned === true && s.stream === stream;
+  }
 
   onSealed(listener: (e: SealedSegmentEvent) => void): void {
     this.listeners.push(listener);

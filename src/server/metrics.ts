@@ -163,6 +163,21 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     );
     total('tiering_bytes_total', 'Bytes uploaded (or adopted) and verified.', () => t.bytes);
     total(
+      'tiering_duplicates_dropped_total',
+      'Hot segments not uploaded because the bucket already held all their records (another member).',
+      () => t.duplicates,
+    );
+    total(
+      'tiering_segments_trimmed_total',
+      'Hot segments the bucket held in part, replaced by trimmed segments of the other records.',
+      () => t.trimmed,
+    );
+    total(
+      'tiering_bucket_overlaps_total',
+      'Overlapping objects found right after an upload (members uploading at the same moment).',
+      () => t.overlaps,
+    );
+    total(
       'tiering_failed_rounds_total',
       'Tiering rounds that failed (object store outage).',
       () => t.failedRounds,

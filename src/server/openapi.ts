@@ -599,6 +599,23 @@ export function openApiDocument(): Record<string, unknown> {
             bytes: { type: 'integer', minimum: 0 },
             evictedBytes: { type: 'integer', minimum: 0 },
             conflicts: { type: 'array', items: { type: 'string' } },
+            duplicates: {
+              type: 'integer',
+              minimum: 0,
+              description: 'hot segments dropped: the bucket already held their records',
+            },
+            trimmed: {
+              type: 'integer',
+              minimum: 0,
+              description:
+                'hot segments the bucket held in part: replaced by trimmed segments of the rest',
+            },
+            deferred: {
+              type: 'integer',
+              minimum: 0,
+              description:
+                'segments of partitions another member owns, kept until the bucket covers them or they are committed',
+            },
             seconds: { type: 'number', minimum: 0 },
           },
         },

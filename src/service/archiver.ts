@@ -1,5 +1,10 @@
 import { Archiver, GenerationResolver, GroupSnapshotter } from '../archiver/index.js';
-import { LocalSegmentIndex, tieredSource, type SegmentSource } from '../archive/index.js';
+import {
+  LocalSegmentIndex,
+  tieredSource,
+  topicOfStream,
+  type SegmentSource,
+} from '../archive/index.js';
 import { archivedHighWatermark, Catalog, entryFromMeta, reconcileHot } from '../catalog/index.js';
 import type { Config } from '../config/index.js';
 import { DiskMonitor, DiskReportScheduler, resolveVolumes } from '../disk/index.js';
@@ -113,6 +118,21 @@ export async function createArchiverService(config: Config, log: Logger): Promis
       admin = null;
       throw err;
     }));
+  // The group's committed offsets per topic, read at most once a second (tiering asks per segment).
+  const committedCache = new Map<string, { at: number; offsets: Promise<Map<number, bigint>> }>();
+  const committedOffsets = (topic: string): Promise<Map<number, bigint>> => {
+    const hit = committedCache.get(topic);
+    if (hit !== undefined && Date.now() - hit.at < 1000) return hit.offsets;
+    const offsets = (async () => {
+      const all = await (await tierAdmin()).groupOffsets(config.archiver.groupId, [topic]);
+      const out = new Map<number, bigint>();
+      for (const [p, c] of all.get(topic) ?? new Map()) out.set(p, c.offset);
+      return out;
+    })();
+    offsets.catch(() => committedCache.delete(topic));
+    committedCache.set(topic, { at: Date.now(), offsets });
+    return offsets;
+  };
   const tierer =
     catalog !== null && config.tiering.enabled
       ? new Tierer({
@@ -122,6 +142,16 @@ export async function createArchiverService(config: Config, log: Logger): Promis
           config: config.tiering,
           log: log.child({ component: 'tiering' }),
           describeTopic: async (topic) => (await tierAdmin()).describeTopic(topic),
+          ownership: {
+            owns: (topic, partition) => archiver.owns(topic, partition),
+            // Asked for the current generation's streams only (a past one's: owns() is true).
+            committed: async (stream, partition) =>
+              (await committedOffsets(topicOfStream(stream).topic)).get(partition) ?? null,
+          },
+          segmentOptions: {
+            compression: config.archiver.compression,
+            rowGroupBytes: config.archiver.rowGroupBytes,
+          },
         })
       : null;
   const monitor = config.disk.monitor.enabled

@@ -34,10 +34,18 @@ export async function runTierPass(
       hotDir: config.archiver.hotDir,
       config: config.tiering,
       log,
+      segmentOptions: {
+        compression: config.archiver.compression,
+        rowGroupBytes: config.archiver.rowGroupBytes,
+      },
     });
     await store.checkAccess();
     await tierer.adoptObjects();
-    return { ...(await tierer.runOnce(filter)), store: store.description };
+    try {
+      return { ...(await tierer.runOnce(filter)), store: store.description };
+    } finally {
+      await tierer.stop(); // its segment writer, if it trimmed a segment
+    }
   } finally {
     await catalog.close();
     await store.close();

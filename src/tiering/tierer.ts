@@ -1,21 +1,33 @@
 import { createReadStream } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Catalog, CatalogEntry } from '../catalog/index.js';
-import { adoptObjects, forEachLimit, topicSpecMatcher } from '../catalog/index.js';
+import { adoptObjects, entryFromMeta, forEachLimit, topicSpecMatcher } from '../catalog/index.js';
 import type { TieringConfig } from '../config/index.js';
 import { ArchiveError, describeError, ErrorCodes, isArchiveError } from '../errors.js';
 import type { TopicInfo } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
+import type { KafkaRecord } from '../record.js';
 import {
   hashFile,
   hashObject,
+  listPartitionObjects,
+  objectBuffer,
   parseStream,
   segmentKey,
   topicMetaKey,
   topicOfStream,
+  type SegmentObject,
 } from '../archive/index.js';
+import {
+  localFileBuffer,
+  openSegment,
+  readSegmentRecords,
+  SegmentWriter,
+  type WriteOptions,
+} from '../segment/index.js';
 import { isStoreOutage, type ObjectStore } from '../storage/index.js';
+import { firstDifference, overlaps, planUpload, trimPieces } from './overlap.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { fsyncDir } from '../util/fs.js';
 
@@ -27,6 +39,21 @@ export interface TiererDeps {
   log: Logger;
   /** Topic facts for the metadata snapshot uploaded beside the segments (optional). */
   describeTopic?: (topic: string) => Promise<TopicInfo>;
+  /**
+   * Which partitions this member archives now (the archiver's assignment). Without it (the
+   * `tier` command, the service stopped) every segment may be uploaded.
+   */
+  ownership?: PartitionOwnership;
+  /** How trimmed segments are written (archiver.compression, archiver.rowGroupBytes). */
+  segmentOptions?: WriteOptions;
+}
+
+/** The archiver's view of the group, for the bucket guarantee (README "Archive format"). */
+export interface PartitionOwnership {
+  /** This member is assigned the partition now. */
+  owns(topic: string, partition: number): boolean;
+  /** The group's committed next offset of the partition; null when none or unknown. */
+  committed(topic: string, partition: number): Promise<bigint | null>;
 }
 
 export interface TierFilter {
@@ -54,8 +81,16 @@ export interface TierRoundResult {
   evictedBytes: number;
   /** Objects that exist with different content: never overwritten, never evicted. */
   conflicts: string[];
+  /** Hot segments dropped because the bucket already held all their records (identical). */
+  duplicates: number;
+  /** Hot segments the bucket held in part, replaced by trimmed segments of the rest. */
+  trimmed: number;
+  /** Segments of partitions another member owns, kept until covered or committed. */
+  deferred: number;
   seconds: number;
 }
+
+const DEFAULT_SEGMENT_OPTIONS: WriteOptions = { compression: 'zstd', rowGroupBytes: 4 * 2 ** 20 };
 
 /**
  * Moves sealed segments to the object store, safely:
@@ -75,9 +110,23 @@ export class Tierer {
   private budgetAt = 0;
   private round: Promise<void> = Promise.resolve();
   private readonly topicsSnapshotted = new Set<string>();
+  /** Non-owned segments first seen wholly below the group's committed offset (ms). */
+  private readonly committedSince = new Map<string, number>();
+  /** Trimmed segments written in place of one already allowed to be uploaded. */
+  private readonly approved = new Set<string>();
+  private writer: SegmentWriter | null = null;
   /** Consecutive failed rounds (0 = healthy). */
   failures = 0;
-  readonly totals = { uploaded: 0, adopted: 0, evicted: 0, bytes: 0, failedRounds: 0 };
+  readonly totals = {
+    uploaded: 0,
+    adopted: 0,
+    evicted: 0,
+    bytes: 0,
+    failedRounds: 0,
+    duplicates: 0,
+    trimmed: 0,
+    overlaps: 0,
+  };
 
   constructor(private readonly deps: TiererDeps) {}
 
@@ -134,6 +183,9 @@ export class Tierer {
       bytes: 0,
       evictedBytes: 0,
       conflicts: [],
+      duplicates: 0,
+      trimmed: 0,
+      deferred: 0,
       seconds: 0,
     };
     const due = this.due(filter);
@@ -162,6 +214,8 @@ export class Tierer {
     this.totals.adopted += r.adopted;
     this.totals.evicted += r.evicted;
     this.totals.bytes += r.bytes;
+    this.totals.duplicates += r.duplicates;
+    this.totals.trimmed += r.trimmed;
     if (outage !== null) throw outage;
     return r;
   }
@@ -171,6 +225,7 @@ export class Tierer {
     const key = segmentKey(e);
     const path = join(hotDir, key);
     if (!e.cold) {
+      if ((await this.checkBucket(e, r)) !== 'upload') return;
       const local = await hashFile(path);
       await this.throttle(local.size);
       let adopted = false;
@@ -197,6 +252,16 @@ export class Tierer {
             ? local.sha256
             : await hashObject(store, key, head.size);
       if (remote !== local.sha256) {
+        if (adopted && head !== null) {
+          // The same records written by another member (other bytes: writer, row groups) are a
+          // duplicate; different records are a conflict (sameAsObjects reports it).
+          const object = { ...e, key, size: head.size };
+          if (await this.sameAsObjects(e, [object], r)) {
+            await this.dropDuplicate(e, [object]);
+            r.duplicates++;
+          }
+          return;
+        }
         if (adopted) {
           r.conflicts.push(key);
           log.error(
@@ -213,6 +278,7 @@ export class Tierer {
       }
       await catalog.put({ ...e, cold: true, bytes: local.size });
       await catalog.flush(true);
+      if (!adopted) await this.checkAfterPut(e);
       if (adopted) r.adopted++;
       else r.uploaded++;
       r.bytes += local.size;
@@ -231,6 +297,268 @@ export class Tierer {
     await catalog.put({ ...e, cold: true, hot: false });
     r.evicted++;
     r.evictedBytes += e.bytes;
+  }
+
+  // ---- the bucket guarantee: disjoint objects per partition ---------------------------------
+
+  /**
+   * Compares a hot segment with the objects already under its partition's prefix (a fresh
+   * listing, right before the upload) and decides: 'upload' (nothing overlaps, or the same key:
+   * the put-if-absent path verifies it), or handled here: a duplicate dropped, a partly covered
+   * segment replaced by trimmed ones, a segment of a partition another member owns deferred,
+   * a disagreement reported. Only 'upload' continues to the put.
+   */
+  private async checkBucket(e: CatalogEntry, r: TierRoundResult): Promise<'upload' | 'handled'> {
+    const { store, log } = this.deps;
+    const key = segmentKey(e);
+    const objects = await listPartitionObjects(store, e.topic, e.partition);
+    if (objects.some((o) => o.key === key)) return 'upload';
+    const plan = planUpload(e, objects);
+    if (plan.kind === 'covered') {
+      if (await this.sameAsObjects(e, plan.overlapping, r)) {
+        await this.dropDuplicate(e, plan.overlapping);
+        r.duplicates++;
+      }
+      return 'handled';
+    }
+    if (!(await this.mayUpload(e))) {
+      r.deferred++;
+      log.debug(
+        { key, topic: e.topic, partition: e.partition },
+        'segment of a partition another member owns: kept until the bucket covers it or it is committed',
+      );
+      return 'handled';
+    }
+    if (plan.kind === 'upload') return 'upload';
+    if (!(await this.sameAsObjects(e, plan.overlapping, r))) return 'handled';
+    await this.replaceByTrimmed(e, plan.overlapping, plan.keep, r);
+    return 'handled';
+  }
+
+  /**
+   * A segment may be uploaded by the partition's owner, or (so nothing waits for a partition to
+   * come back) by another member once the group's committed offset has been past the segment
+   * for two tiering intervals: the new owner, which resumed at that committed offset or later,
+   * never writes those offsets again, and its segments that overlap this one (re-archived
+   * after a crash before a commit) had two rounds to reach the bucket first.
+   */
+  private async mayUpload(e: CatalogEntry): Promise<boolean> {
+    const own = this.deps.ownership;
+    if (own === undefined || own.owns(e.topic, e.partition)) return true;
+    const key = segmentKey(e);
+    if (this.approved.delete(key)) return true;
+    const committed = await own.committed(e.topic, e.partition).catch(() => null);
+    if (committed === null || committed <= e.lastOffset) {
+      this.committedSince.delete(key);
+      return false;
+    }
+    const now = Date.now();
+    const since = this.committedSince.get(key);
+    if (since === undefined) {
+      this.committedSince.set(key, now);
+      return false;
+    }
+    if (now - since < 2 * this.deps.config.intervalMs) return false;
+    this.committedSince.delete(key);
+    return true;
+  }
+
+  /** The hot copy's records (all of them, in offset order). */
+  private async hotRecords(e: CatalogEntry): Promise<KafkaRecord[]> {
+    const seg = await openSegment(await localFileBuffer(join(this.deps.hotDir, segmentKey(e))));
+    const records: KafkaRecord[] = [];
+    for await (const rec of readSegmentRecords(seg)) records.push(rec);
+    return records;
+  }
+
+  /**
+   * True when every overlapping object holds, inside the overlap, exactly the hot copy's
+   * records (offset, timestamp, key, value, headers). On a difference: TIER_CONFLICT, nothing
+   * is dropped, uploaded or deleted.
+   */
+  private async sameAsObjects(
+    e: CatalogEntry,
+    objects: readonly SegmentObject[],
+    r: TierRoundResult,
+  ): Promise<boolean> {
+    const { store, log } = this.deps;
+    const key = segmentKey(e);
+    const records = await this.hotRecords(e);
+    for (const o of objects) {
+      const from = o.firstOffset > e.firstOffset ? o.firstOffset : e.firstOffset;
+      const to = o.lastOffset < e.lastOffset ? o.lastOffset : e.lastOffset;
+      const remote: KafkaRecord[] = [];
+      try {
+        const seg = await openSegment(objectBuffer(store, o.key, o.size));
+        for await (const rec of readSegmentRecords(seg, { fromOffset: from, toOffset: to })) {
+          remote.push(rec);
+        }
+      } catch (err) {
+        if (isStoreOutage(err)) throw err;
+        r.conflicts.push(key);
+        log.error(
+          { code: 'TIER_CONFLICT', key, object: o.key, err: describeError(err) },
+          'an object in the bucket overlapping the hot segment is not a readable segment; neither is touched, the hot copy is kept',
+        );
+        return false;
+      }
+      const hot = records.filter((x) => x.offset >= from && x.offset <= to);
+      const diff = firstDifference(hot, remote);
+      if (diff !== null) {
+        r.conflicts.push(key);
+        log.error(
+          { code: 'TIER_CONFLICT', key, object: o.key, offset: diff.toString() },
+          'the hot segment and an object in the bucket overlap but hold different records; neither is touched, the hot copy is kept',
+        );
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Catalogues the objects (cold, from their footers) unless the catalog knows them as cold. */
+  private async catalogObjects(objects: readonly SegmentObject[]): Promise<void> {
+    const { catalog, store } = this.deps;
+    for (const o of objects) {
+      if (catalog.get(o.topic, o.partition, o.firstOffset, o.lastOffset)?.cold === true) continue;
+      const seg = await openSegment(objectBuffer(store, o.key, o.size));
+      const known = catalog.get(o.topic, o.partition, o.firstOffset, o.lastOffset);
+      await catalog.put(entryFromMeta(seg.meta, o.size, { hot: known?.hot ?? false, cold: true }));
+    }
+  }
+
+  /**
+   * The bucket holds every record of the hot segment (checked identical): the objects are
+   * catalogued, then the segment's entry and hot file removed. Logged; nothing in the bucket is
+   * touched.
+   */
+  private async dropDuplicate(
+    e: CatalogEntry,
+    objects: readonly SegmentObject[],
+    trimmedTo: readonly string[] = [],
+  ): Promise<void> {
+    const { catalog, hotDir, log } = this.deps;
+    const key = segmentKey(e);
+    await this.catalogObjects(objects);
+    const same = objects.find((o) => o.key === key);
+    if (same === undefined) await catalog.remove(e);
+    await catalog.flush(true);
+    const path = join(hotDir, key);
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await fsyncDir(dirname(path));
+    if (same !== undefined) {
+      const known = catalog.get(e.topic, e.partition, e.firstOffset, e.lastOffset);
+      if (known !== undefined) await catalog.put({ ...known, hot: false, cold: true });
+    }
+    log.info(
+      {
+        key,
+        topic: e.topic,
+        partition: e.partition,
+        records: e.recordCount,
+        coveredBy: objects.map((o) => o.key),
+      },
+      trimmedTo.length > 0
+        ? 'hot segment replaced by its verified trimmed segments; original hot copy dropped, never uploaded'
+        : 'hot segment already in the bucket (archived by another member after a crash or rebalance); records identical, hot copy dropped, not uploaded',
+    );
+  }
+
+  /**
+   * The bucket holds part of the hot segment: its other records are written as trimmed segments
+   * (hot tier, catalogued), each tiered like any segment (list, put-if-absent, verify); only
+   * when all are verified in the bucket is the original dropped.
+   */
+  private async replaceByTrimmed(
+    e: CatalogEntry,
+    objects: readonly SegmentObject[],
+    keep: readonly { firstOffset: bigint; lastOffset: bigint }[],
+    r: TierRoundResult,
+  ): Promise<void> {
+    const { catalog, hotDir, log } = this.deps;
+    const records = await this.hotRecords(e);
+    const pieces = trimPieces(records, e, keep);
+    const written: CatalogEntry[] = [];
+    for (const p of pieces) {
+      const loc = { topic: e.topic, partition: e.partition, ...p };
+      const path = join(hotDir, segmentKey(loc));
+      await mkdir(dirname(path), { recursive: true });
+      this.writer ??= new SegmentWriter(1);
+      const res = await this.writer.write(
+        path,
+        p.records,
+        {
+          topic: topicOfStream(e.topic).topic,
+          ...(topicOfStream(e.topic).generation > 1
+            ? { generation: topicOfStream(e.topic).generation }
+            : {}),
+          partition: e.partition,
+          firstOffset: p.firstOffset,
+          lastOffset: p.lastOffset,
+          minTimestamp: p.minTimestamp,
+          maxTimestamp: p.maxTimestamp,
+          recordCount: p.records.length,
+          rangeStart: p.rangeStart,
+          rangeEnd: p.rangeEnd,
+        },
+        this.deps.segmentOptions ?? DEFAULT_SEGMENT_OPTIONS,
+      );
+      const entry = entryFromMeta(res.meta, res.bytes, { hot: true, cold: false });
+      await catalog.put(entry);
+      this.approved.add(segmentKey(entry));
+      written.push(entry);
+    }
+    await catalog.flush(true);
+    log.info(
+      {
+        key: segmentKey(e),
+        topic: e.topic,
+        partition: e.partition,
+        overlapping: objects.map((o) => o.key),
+        trimmedTo: written.map((w) => segmentKey(w)),
+      },
+      'hot segment partly in the bucket already (archived by another member after a crash or rebalance): uploading only the records not there',
+    );
+    for (const w of written) await this.tierOne(w, r, false);
+    const cold = written.every(
+      (w) => catalog.get(w.topic, w.partition, w.firstOffset, w.lastOffset)?.cold === true,
+    );
+    if (!cold) return; // the original stays; the next round plans it again
+    // No record outside the objects' spans (only offsets without records): a plain duplicate.
+    if (written.length > 0) r.trimmed++;
+    else r.duplicates++;
+    const pieces2 = written.map((w) => ({ ...w, key: segmentKey(w), size: w.bytes }));
+    await this.dropDuplicate(
+      e,
+      [...objects, ...pieces2],
+      pieces2.map((p) => p.key),
+    );
+  }
+
+  /**
+   * After an upload, a fresh listing: an overlapping object that appeared meanwhile means
+   * another member uploaded at the same moment (the residual window, README "Archive
+   * format"). Reported (BUCKET_OVERLAP, with both keys); nothing is deleted.
+   */
+  private async checkAfterPut(e: CatalogEntry): Promise<void> {
+    const { store, log } = this.deps;
+    const key = segmentKey(e);
+    const objects = await listPartitionObjects(store, e.topic, e.partition);
+    const clash = objects.filter((o) => o.key !== key && overlaps(e, o));
+    if (clash.length === 0) return;
+    this.totals.overlaps++;
+    log.error(
+      {
+        code: ErrorCodes.BUCKET_OVERLAP,
+        key,
+        overlapping: clash.map((o) => o.key),
+        topic: e.topic,
+        partition: e.partition,
+      },
+      'objects in the bucket overlap (two members uploaded at the same moment); kafka-archive readers merge them, query engines reading the bucket in place see the overlap twice',
+    );
   }
 
   /**
@@ -328,5 +656,7 @@ export class Tierer {
     this.abort.abort();
     await this.loop;
     this.loop = null;
+    this.writer?.close();
+    this.writer = null;
   }
 }

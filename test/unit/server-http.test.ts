@@ -141,7 +141,16 @@ describe('HTTP server', () => {
 
   it('metrics are read on scrape: archiver, tiering, catalog, disk, Node defaults', async () => {
     let current = stats();
-    const totals = { uploaded: 4, adopted: 1, evicted: 3, bytes: 2000, failedRounds: 2 };
+    const totals = {
+      uploaded: 4,
+      adopted: 1,
+      evicted: 3,
+      bytes: 2000,
+      failedRounds: 2,
+      duplicates: 0,
+      trimmed: 0,
+      overlaps: 0,
+    };
     const tierer = { totals, failures: 1, runOnce: () => Promise.reject(new Error('unused')) };
     const catalog = Catalog.memory();
     await catalog.put(entry(0, 0n, 9n));
@@ -317,7 +326,16 @@ describe('HTTP server', () => {
     const ADMIN = 'a'.repeat(20) + '-admin-token';
     const rounds: unknown[] = [];
     const tierer = {
-      totals: { uploaded: 0, adopted: 0, evicted: 0, bytes: 0, failedRounds: 0 },
+      totals: {
+        uploaded: 0,
+        adopted: 0,
+        evicted: 0,
+        bytes: 0,
+        failedRounds: 0,
+        duplicates: 0,
+        trimmed: 0,
+        overlaps: 0,
+      },
       failures: 0,
       runOnce: async (f: unknown) => {
         rounds.push(f);
@@ -328,6 +346,9 @@ describe('HTTP server', () => {
           bytes: 10,
           evictedBytes: 10,
           conflicts: [],
+          duplicates: 0,
+          trimmed: 0,
+          deferred: 0,
           seconds: 0.1,
         };
       },

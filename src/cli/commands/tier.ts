@@ -38,7 +38,7 @@ export function registerTier(program: Command, setExit: (code: number) => void):
       if (ctx.json) ctx.out(toJson(r));
       else
         ctx.out(
-          `tiered ${r.uploaded} segments (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${(r.bytes / 2 ** 20 / Math.max(r.seconds, 0.001)).toFixed(1)} MiB/s), adopted ${r.adopted}, evicted ${r.evicted} hot copies, ${r.conflicts.length} conflicts -> ${r.store}`,
+          `tiered ${r.uploaded} segments (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${(r.bytes / 2 ** 20 / Math.max(r.seconds, 0.001)).toFixed(1)} MiB/s), adopted ${r.adopted}, evicted ${r.evicted} hot copies, dropped ${r.duplicates} already in the bucket, trimmed ${r.trimmed}, ${r.conflicts.length} conflicts -> ${r.store}`,
         );
       setExit(r.conflicts.length > 0 ? ExitCode.DATA : ExitCode.OK);
     });
