@@ -212,3 +212,84 @@ export async function createDiskAgent(
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The service's view of the fleet (disk.fleet.enabled): the topic re-read every intervalMs.
+
+/** What the HTTP server reads: the fleet report as of now (staleness judged at call time). */
+export interface FleetView {
+  /** Null until the topic was read once. */
+  report(now?: number): FleetReport | null;
+  /** The last read's error, when it failed (the previous read's data is kept). */
+  lastError(): string | null;
+}
+
+export class FleetWatcher implements FleetView {
+  private state: FleetState | null = null;
+  private estimates: FleetEstimate[] = [];
+  private error: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private reading: Promise<void> | null = null;
+  private readonly client: KafkaClient;
+  reads = 0;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    client?: KafkaClient,
+  ) {
+    this.client = client ?? createKafkaClient(config, log);
+  }
+
+  /** Read the whole topic now (and the estimates). */
+  async refresh(): Promise<void> {
+    const admin = await this.client.admin();
+    try {
+      const state = await readFleetTopic(this.client, admin, this.config.disk.fleet.topic);
+      let estimates: FleetEstimate[] = this.estimates;
+      try {
+        estimates = await fleetEstimates(this.config, admin, this.log);
+      } catch (err) {
+        this.log.warn({ err: describeError(err) }, 'DescribeLogDirs estimates unavailable');
+      }
+      this.state = state;
+      this.estimates = estimates;
+      this.error = null;
+      this.reads++;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  start(): void {
+    if (this.timer !== null) return;
+    const run = () => {
+      if (this.reading !== null) return;
+      this.reading = this.refresh()
+        .catch((err: unknown) => {
+          this.error = describeError(err);
+          this.log.warn({ err: describeError(err) }, 'cannot read the disk fleet topic');
+        })
+        .finally(() => (this.reading = null));
+    };
+    run();
+    this.timer = setInterval(run, this.config.disk.fleet.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.reading;
+  }
+
+  report(now = Date.now()): FleetReport | null {
+    return this.state === null
+      ? null
+      : fleetReportFrom(this.config, this.state, this.estimates, now);
+  }
+
+  lastError(): string | null {
+    return this.error;
+  }
+}

@@ -22,8 +22,9 @@ export {
   ensureFleetTopic,
   fleetBrokerId,
   fleetEstimates,
+  FleetWatcher,
   fleetReportFrom,
   fleetStaleAfterMs,
   readFleetTopic,
 } from './fleet.js';
-export type { DiskAgentHandle, FleetConfig } from './fleet.js';
+export type { DiskAgentHandle, FleetConfig, FleetView } from './fleet.js';
