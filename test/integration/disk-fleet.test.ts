@@ -3,7 +3,7 @@
 // record that `disk report --fleet` shows; the running agent releases a reserve at flood and
 // publishes state flood, re-arms below low and publishes ok; killed with SIGKILL, the report
 // marks it stale within staleAfterMs.
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -112,7 +112,16 @@ describe.skipIf(refused !== null)(
           reserves: { armed: 2, total: 2, bytes: 16 * MiB },
         }),
       ]);
-      const text = cliFromSource(['disk', 'report', '--fleet'], env);
+      const html = join(mountDir, '..', `ka-fleet-${process.pid}.html`);
+      const text = cliFromSource(['disk', 'report', '--fleet', '--html', html], env);
+      console.log(`[disk fleet] sample report:\n${text.stdout}`);
+      const page = readFileSync(html, 'utf8');
+      rmSync(html);
+      expect(page).toContain('<h1>kafka-archive disk fleet</h1>');
+      expect(page).toContain(
+        `broker ${brokerId}</b> ${mountDir}: survives an unclean restart today: yes`,
+      );
+      expect(page.match(/<svg/g)?.length).toBeGreaterThanOrEqual(2); // needs-vs-has, broker chart
       expect(text.stdout).toMatch(new RegExp(`7 +${mountDir} +agent +\\d+\\.\\d% +ok`));
     });
 
