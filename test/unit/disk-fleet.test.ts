@@ -9,6 +9,8 @@ import {
   type FleetEstimate,
   type FleetRecord,
 } from '../../src/disk/index.js';
+import { loadConfig } from '../../src/index.js';
+import { fleetBrokerId } from '../../src/service/index.js';
 
 const DAY = 86_400_000;
 const GiB = 2 ** 30;
@@ -221,5 +223,26 @@ describe('fleet rows', () => {
     expect(
       buildFleetEntries(s, [], { now: 5000, staleAfterMs: 10_000, watermarks: wm })[0]?.stale,
     ).toBe(false);
+  });
+});
+
+describe('fleet broker id', () => {
+  const cfg = (env: Record<string, string>) => loadConfig({ env });
+  it('disk.fleet.brokerId, else node.id, else broker.id; else a config error naming the key', () => {
+    expect(fleetBrokerId(cfg({ KAFKA_ARCHIVE_DISK__FLEET__BROKER_ID: '4' }), undefined)).toBe(4);
+    expect(fleetBrokerId(cfg({}), new Map([['node.id', '2']]))).toBe(2);
+    expect(fleetBrokerId(cfg({}), new Map([['broker.id', ' 3 ']]))).toBe(3);
+    expect(() => fleetBrokerId(cfg({}), undefined)).toThrow(
+      /^config error: disk\.fleet\.brokerId: required: disk\.kafka\.serverProperties is not set; set disk\.fleet\.brokerId/,
+    );
+    expect(() =>
+      fleetBrokerId(
+        cfg({ KAFKA_ARCHIVE_DISK__KAFKA__SERVER_PROPERTIES: '/etc/kafka/server.properties' }),
+        new Map([['node.id', 'x']]),
+      ),
+    ).toThrow(/\/etc\/kafka\/server\.properties has neither node\.id nor broker\.id/);
+    expect(() => cfg({ KAFKA_ARCHIVE_DISK__FLEET__BROKER_ID: '-1' })).toThrow(
+      /disk\.fleet\.brokerId/,
+    );
   });
 });

@@ -40,16 +40,20 @@ function brokerChart(
   wm: Watermarks,
 ): string {
   const palette = [C.usage, C.forecast, C.growth, C.log, C.indexes, C.reserves];
-  const series = entries
-    .filter((e) => e.source === 'agent')
-    .map((e, i) => ({
-      points: (report.series[fleetKey(e.brokerId, e.logDir)] ?? []).map(
-        ([t, , p]) => [t, p] as [number, number],
-      ),
-      color: palette[i % palette.length] as string,
-      dots: true,
-      label: e.logDir,
-    }));
+  // Agents: every record in the topic; estimates: the one value known now.
+  const series = entries.map((e, i) => ({
+    points:
+      e.source === 'agent'
+        ? (report.series[fleetKey(e.brokerId, e.logDir)] ?? []).map(
+            ([t, , p]) => [t, p] as [number, number],
+          )
+        : e.usedPercent === null
+          ? []
+          : [[report.generatedAt, e.usedPercent] as [number, number]],
+    color: palette[i % palette.length] as string,
+    dots: true,
+    label: e.logDir,
+  }));
   const all = series.flatMap((s) => s.points.map(([t]) => t));
   const x1 = report.generatedAt;
   const x0 = Math.min(x1 - 3_600_000, ...all);
