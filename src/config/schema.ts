@@ -394,6 +394,27 @@ const diskSchema = z
         budget: budget().default({ percent: 100 }),
       })
       .prefault({}),
+    /**
+     * The disk fleet (`disk agent` on each broker host publishes to a compacted topic; the
+     * service and `disk report --fleet` read it).
+     */
+    fleet: z
+      .strictObject({
+        /** The service (`run`) reads the fleet topic: gauges and GET /api/disk/fleet. */
+        enabled: bool().default(false),
+        topic: z
+          .string()
+          .regex(/^[a-zA-Z0-9._-]{1,249}$/, {
+            error: 'expected a Kafka topic name (letters, digits, . _ -; at most 249)',
+          })
+          .default('_kafka-archive.disk'),
+        intervalMs: duration().default(60_000),
+        /** Default: node.id, else broker.id, of disk.kafka.serverProperties. */
+        brokerId: int('a broker id').optional(),
+        /** Default 3 × intervalMs. */
+        staleAfterMs: duration().optional(),
+      })
+      .prefault({}),
     /** Default `<dataDir>/disk-history`. */
     historyDir: z.string().min(1).optional(),
     historyMaxAgeMs: duration().default(30 * 86_400_000),

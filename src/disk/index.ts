@@ -127,3 +127,4 @@ export type {
   PartitionGrowth,
 } from './history.js';
 export * from './report/index.js';
+export * from './fleet/index.js';

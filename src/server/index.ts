@@ -19,7 +19,7 @@ import type { Logger } from '../log/index.js';
 import type { SegmentSource } from '../archive/index.js';
 import type { Tierer } from '../tiering/index.js';
 import type { ArchiverView } from './health.js';
-import { createMetrics, type GroupSnapshotStats } from './metrics.js';
+import { createMetrics, type FleetSource, type GroupSnapshotStats } from './metrics.js';
 import { createRoutes } from './routes.js';
 import type { RestoreJobsApi } from './restore-routes.js';
 import { Authenticator } from './auth.js';
@@ -31,7 +31,7 @@ export type { ErrorBody, HttpError } from './errors.js';
 export { readiness } from './health.js';
 export type { ArchiverView, Readiness } from './health.js';
 export { createMetrics, METRIC_PREFIX, WATERMARK_LEVEL } from './metrics.js';
-export type { Metrics, MetricsDeps } from './metrics.js';
+export type { Metrics, MetricsDeps, FleetSource } from './metrics.js';
 export {
   MAX_READ_COUNT,
   parseLookupQuery,
@@ -62,6 +62,8 @@ export interface ServerDeps {
   config: Config;
   /** Restore jobs run by the service (/api/restores); absent: those routes answer 404. */
   restores?: RestoreJobsApi | null;
+  /** The disk fleet (disk.fleet.enabled): gauges and GET /api/disk/fleet. */
+  fleet?: FleetSource | null;
 }
 
 export interface ServerHandle {
@@ -135,6 +137,7 @@ export async function startServer(
     volumes,
     reports: deps.reports ?? null,
     groups: deps.groups ?? null,
+    fleet: deps.fleet ?? null,
     stopping: () => stopping,
   });
   const auth = new Authenticator(config.auth);
@@ -151,6 +154,7 @@ export async function startServer(
     stopping: () => stopping,
     reports: deps.reports ?? null,
     restores: deps.restores ?? null,
+    fleet: deps.fleet ?? null,
   });
   const tls = readServerTls(config);
   let server: Server | HttpsServer;
@@ -193,6 +197,7 @@ export async function startServer(
         '/api/lookup',
         '/api/read',
         '/api/disk/report',
+        '/api/disk/fleet',
         '/api/tier',
         '/api/restores',
       ],

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { DiskReport } from '../disk/index.js';
+import type { DiskReport, FleetReport } from '../disk/index.js';
 import type { Catalog } from '../catalog/index.js';
 import type { DiskMonitorCounters, VolumeSample, WatermarkState } from '../disk/index.js';
 import type { Tierer } from '../tiering/index.js';
@@ -19,8 +19,16 @@ export interface MetricsDeps {
   reports?: { lastReport: DiskReport | null } | null;
   /** Consumer-group snapshots (archiver.groups), when configured. */
   groups?: { stats: GroupSnapshotStats } | null;
+  /** The disk fleet (disk.fleet.enabled): per broker and log.dir gauges. */
+  fleet?: FleetSource | null;
   /** True once the server is closing (readiness). */
   stopping: () => boolean;
+}
+
+/** The fleet report as of now, null until the fleet topic was read (FleetWatcher). */
+export interface FleetSource {
+  report(now?: number): FleetReport | null;
+  lastError(): string | null;
 }
 
 /** The running totals of the consumer-group snapshotter (GroupSnapshotter.stats). */
@@ -404,6 +412,69 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     'Extra bytes a rebuild of every index would need (upper bound).',
     (r) => headroom(r, (h) => h.fullRebuild.verdict.neededBytes),
   );
+
+  // ---- the disk fleet: every broker's log.dirs, from the agents' topic ------------------------
+  const fromFleet = (
+    name: string,
+    help: string,
+    value: (e: FleetReport['entries'][number]) => number | null,
+  ) =>
+    new Gauge({
+      name: p + name,
+      help,
+      labelNames: ['broker', 'log_dir'],
+      registers,
+      collect() {
+        this.reset();
+        const r = deps.fleet?.report();
+        if (r === null || r === undefined) return;
+        for (const e of r.entries) {
+          const v = value(e);
+          if (v !== null && Number.isFinite(v))
+            this.set({ broker: String(e.brokerId), log_dir: e.logDir }, v);
+        }
+      },
+    });
+  if (deps.fleet != null) {
+    fromFleet('disk_fleet_used_ratio', 'Used share of the log.dir filesystem, 0-1.', (e) =>
+      e.usedPercent === null ? null : e.usedPercent / 100,
+    );
+    fromFleet(
+      'disk_fleet_days_to_flood',
+      'Days until the flood watermark at the growth seen in the fleet topic.',
+      (e) => e.daysToFlood,
+    );
+    fromFleet(
+      'disk_fleet_survives_unclean_restart',
+      '1 when the log.dir would survive an unclean restart now (reserves released), else 0.',
+      (e) => (e.survivesUncleanRestart === null ? null : e.survivesUncleanRestart ? 1 : 0),
+    );
+    fromFleet(
+      'disk_fleet_reserves_armed',
+      'Reserve blocks armed on the log.dir (agents only).',
+      (e) => e.reserves?.armed ?? null,
+    );
+    fromFleet(
+      'disk_fleet_reserves_total',
+      'Reserve blocks configured on the log.dir (agents only).',
+      (e) => e.reserves?.total ?? null,
+    );
+    fromFleet(
+      'disk_fleet_agent_stale',
+      "1 when the log.dir's agent has not published for disk.fleet.staleAfterMs.",
+      (e) => (e.source === 'agent' ? (e.stale ? 1 : 0) : null),
+    );
+    fromFleet(
+      'disk_fleet_last_seen_seconds',
+      "Seconds since the log.dir's agent last published.",
+      (e) => (e.lastSeen === null ? null : Math.max(0, (Date.now() - e.lastSeen) / 1000)),
+    );
+    fromFleet(
+      'disk_fleet_estimate',
+      '1 when the row is a DescribeLogDirs estimate (no agent on that broker).',
+      (e) => (e.estimate ? 1 : 0),
+    );
+  }
 
   // ---- HTTP ----------------------------------------------------------------------------------
   const requests = new Counter({

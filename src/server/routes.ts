@@ -10,7 +10,7 @@ import {
 } from '../catalog/index.js';
 import { topicOfStream, type SegmentSource } from '../archive/index.js';
 import { ArchiveError, describeError, ErrorCodes, httpStatusOf } from '../errors.js';
-import { renderDiskReportHtml, type DiskReport } from '../disk/index.js';
+import { renderDiskReportHtml, type DiskReport, type FleetReport } from '../disk/index.js';
 import type { Logger } from '../log/index.js';
 import { httpError } from './errors.js';
 import { NDJSON_TYPE, send, sendError } from './respond.js';
@@ -18,7 +18,7 @@ import { restoreHandlers, type RestoreJobsApi } from './restore-routes.js';
 import { readiness, type ArchiverView } from './health.js';
 import { recordJson } from '../segment/index.js';
 import { toJson } from '../util/json.js';
-import type { Metrics } from './metrics.js';
+import type { FleetSource, Metrics } from './metrics.js';
 import { parseLookupQuery, parseOffsetsQuery, parseReadQuery, parseTierQuery } from './params.js';
 import { challenge, type Access, type Authenticator } from './auth.js';
 import type { Tierer } from '../tiering/index.js';
@@ -44,6 +44,8 @@ export interface RouteContext {
   openApi?: string;
   /** Restore jobs of the service (/api/restores); null or absent: those routes answer 503. */
   restores?: RestoreJobsApi | null;
+  /** The disk fleet (/api/disk/fleet); null or absent: 503 (disk.fleet.enabled is false). */
+  fleet?: FleetSource | null;
 }
 
 export type Handler = (
@@ -109,6 +111,21 @@ function requireReport(reports: RouteContext['reports']): DiskReport {
   return r;
 }
 
+function requireFleet(fleet: RouteContext['fleet']): FleetReport {
+  const r = fleet?.report();
+  if (r === null || r === undefined) {
+    const why = fleet?.lastError() ?? null;
+    throw new ArchiveError(
+      ErrorCodes.DISK_REPORT_UNAVAILABLE,
+      fleet == null
+        ? 'the disk fleet is off (disk.fleet.enabled is false)'
+        : `the disk fleet topic has not been read yet${why !== null ? ` (last attempt: ${why})` : ''}; try again shortly`,
+      { retryable: true },
+    );
+  }
+  return r;
+}
+
 /** lookup and read take one topic: a pattern matching several is a usage error. */
 function requireExactTopic(catalog: Catalog, topic: string): void {
   if (archivedGenerations(catalog).has(topic)) return;
@@ -152,6 +169,10 @@ export function createRoutes(
 
     async '/api/disk/report'(_req, res) {
       send(res, 200, `${toJson(requireReport(ctx.reports))}\n`);
+    },
+
+    async '/api/disk/fleet'(_req, res) {
+      send(res, 200, `${toJson(requireFleet(ctx.fleet))}\n`);
     },
 
     async '/api/offsets'(_req, res, url) {
@@ -248,6 +269,7 @@ export function createRoutes(
     '/metrics': get(ctx.openMetrics === true ? 'open' : read, h('/metrics')),
     '/disk/report': get(read, h('/disk/report')),
     '/api/disk/report': get(read, h('/api/disk/report')),
+    '/api/disk/fleet': get(read, h('/api/disk/fleet')),
     '/api/offsets': get(read, h('/api/offsets')),
     '/api/lookup': get(read, h('/api/lookup')),
     '/api/read': get(read, h('/api/read')),

@@ -15,6 +15,7 @@ import { SegmentWriter } from '../segment/index.js';
 import { createObjectStore, type ObjectStore } from '../storage/index.js';
 import { Tierer } from '../tiering/index.js';
 import { createKafkaClient } from './kafka.js';
+import { FleetWatcher } from './fleet.js';
 import { RestoreJobs } from './restore-jobs.js';
 
 export interface ArchiverService {
@@ -34,6 +35,8 @@ export interface ArchiverService {
   groups: GroupSnapshotter | null;
   /** Restore jobs started over the HTTP API; close() aborts the running ones (resumable). */
   restores: RestoreJobs;
+  /** The disk fleet read from disk.fleet.topic, null unless disk.fleet.enabled. */
+  fleet: FleetWatcher | null;
   /** Starts consuming and, when enabled, tiering and the disk monitor. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -185,7 +188,11 @@ export async function createArchiverService(config: Config, log: Logger): Promis
         })
       : null;
   const restores = new RestoreJobs({ config, log, catalog, store });
+  const fleet = config.disk.fleet.enabled
+    ? new FleetWatcher(config, log.child({ component: 'disk-fleet' }), kafka)
+    : null;
   return {
+    fleet,
     archiver,
     catalog,
     store,
@@ -201,12 +208,14 @@ export async function createArchiverService(config: Config, log: Logger): Promis
       monitor?.start();
       reports?.start();
       groups?.start();
+      fleet?.start();
       void reports?.runOnce(); // a first report (and its gauges) now, not at the first cron tick
     },
     async close() {
       await restores.close();
       if (timer !== null) clearInterval(timer);
       await groups?.stop();
+      await fleet?.stop();
       await reports?.stop();
       await monitor?.stop();
       await tierer?.stop();

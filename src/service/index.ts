@@ -16,3 +16,15 @@ export { runDoctor, doctorConfigFailure } from './doctor.js';
 export type { DoctorReport, DoctorCheck, CheckStatus, DoctorOptions } from './doctor.js';
 export { RestoreJobs } from './restore-jobs.js';
 export type { RestoreJobsDeps, StartResult } from './restore-jobs.js';
+export {
+  collectFleetReport,
+  createDiskAgent,
+  ensureFleetTopic,
+  fleetBrokerId,
+  fleetEstimates,
+  FleetWatcher,
+  fleetReportFrom,
+  fleetStaleAfterMs,
+  readFleetTopic,
+} from './fleet.js';
+export type { DiskAgentHandle, FleetConfig, FleetView } from './fleet.js';

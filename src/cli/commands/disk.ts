@@ -12,6 +12,7 @@ import {
   scanLogDirs,
   topicIndexOverrides,
   writeDiskReportFiles,
+  writeFleetReportFile,
   type FileKindBytes,
   type LogDirHeadroom,
   type LogDirScan,
@@ -19,7 +20,8 @@ import {
   type VolumeSample,
 } from '../../disk/index.js';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
-import { createKafkaClient } from '../../service/index.js';
+import { collectFleetReport, createDiskAgent, createKafkaClient } from '../../service/index.js';
+import { fleetReportText, fleetRecordsText } from '../fleet-text.js';
 import type { Logger } from '../../log/index.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../../errors.js';
@@ -375,6 +377,50 @@ export function registerDisk(program: Command, setExit: (code: number) => void):
     });
 
   cmd
+    .command('agent')
+    .description(
+      "disk agent for a broker host: samples the broker's log.dirs, keeps their reserve blocks (release at flood, re-arm below low) and publishes usage, headroom and growth to the compacted fleet topic (disk.fleet.topic) every disk.fleet.intervalMs and on every state change; runs until SIGTERM/SIGINT",
+    )
+    .option('--once', 'one scan and publish, then exit (cron, tests)')
+    .option(
+      '--kafka-version <version>',
+      'broker version, for the default num.recovery.threads.per.data.dir',
+    )
+    .addHelpText(
+      'after',
+      '\nUses kafka.* (connection), disk.kafka.serverProperties / disk.kafka.logDirs, disk.kafka.budget, disk.watermarks.*, disk.reserve.* and disk.fleet.*; no archiver, catalog or object store.\n\nExamples:\n  kafka-archive disk agent --config /etc/kafka-archive/agent.yaml\n  kafka-archive disk agent --config /etc/kafka-archive/agent.yaml --once --json\n',
+    )
+    .action(async (opts: { once?: boolean; kafkaVersion?: string }, command: Command) => {
+      const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
+      const handle = await createDiskAgent(ctx.config, ctx.log, {
+        ...(opts.kafkaVersion !== undefined ? { kafkaVersion: opts.kafkaVersion } : {}),
+      });
+      if (opts.once === true) {
+        try {
+          const records = await handle.once();
+          ctx.out(ctx.json ? toJson(records) : fleetRecordsText(records));
+        } finally {
+          await handle.stop();
+        }
+        setExit(ExitCode.OK);
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          ctx.log.info({ signal }, 'disk agent stopping');
+          void handle.stop().finally(resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+        handle.start();
+      });
+      setExit(ExitCode.OK);
+    });
+
+  cmd
     .command('report')
     .description(
       'disk report: volumes with usage history and forecast (growth per day, days to high / flood), unclean-restart headroom of Kafka log.dirs, top partitions by growth, index vs log bytes; records a history sample',
@@ -391,9 +437,13 @@ export function registerDisk(program: Command, setExit: (code: number) => void):
       'broker version, for the default num.recovery.threads.per.data.dir',
     )
     .option('--topic-configs', 'read per-topic index overrides from Kafka (kafka.brokers)')
+    .option(
+      '--fleet',
+      "the fleet report instead: every broker and log.dir from the disk agents' topic (disk.fleet.topic), brokers without an agent estimated from DescribeLogDirs",
+    )
     .addHelpText(
       'after',
-      '\nExit code 3 when a Kafka log.dir would not survive an unclean restart even with its reserves released.\n\nExamples:\n  kafka-archive disk report\n  kafka-archive disk report --server-properties /etc/kafka/server.properties --html /var/www/disk.html\n  kafka-archive disk report --window 30d --json\n',
+      '\nExit code 3 when a Kafka log.dir would not survive an unclean restart even with its reserves released.\n\nExamples:\n  kafka-archive disk report\n  kafka-archive disk report --server-properties /etc/kafka/server.properties --html /var/www/disk.html\n  kafka-archive disk report --window 30d --json\n  kafka-archive disk report --fleet --html /var/www/fleet.html\n',
     )
     .action(
       async (
@@ -402,10 +452,30 @@ export function registerDisk(program: Command, setExit: (code: number) => void):
           window?: string;
           top?: string;
           record?: boolean;
+          fleet?: boolean;
         },
         command: Command,
       ) => {
         const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
+        if (opts.fleet === true) {
+          const fleet = await collectFleetReport(ctx.config, ctx.log);
+          const written =
+            opts.html !== undefined
+              ? await writeFleetReportFile(fleet, opts.html, ctx.config.disk.watermarks)
+              : [];
+          if (ctx.json) ctx.out(toJson(fleet));
+          else
+            ctx.out(
+              fleetReportText(fleet) +
+                (written.length > 0 ? `\n\nHTML report written to ${written.join(', ')}` : ''),
+            );
+          setExit(
+            fleet.entries.some((e) => e.survivesUncleanRestart === false)
+              ? ExitCode.DATA
+              : ExitCode.OK,
+          );
+          return;
+        }
         const windowMs = parseWindow(opts.window ?? '7d');
         const top = parseCount(opts.top ?? '10', '--top');
         const topics =

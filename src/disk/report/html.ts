@@ -71,6 +71,18 @@ function verdictClass(v: string): string {
   return v === 'yes' ? 'ok' : v === 'only-with-reserves' ? 'warn' : 'bad';
 }
 
+/** The pages' style sheet (the disk report and the fleet page). */
+export const REPORT_CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:16px 24px;color:#111827;background:#ffffff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}
+.meta{color:#4b5563;font-size:12px;margin:0 0 8px}
+.verdict{padding:8px 12px;margin:6px 0;border-radius:6px;font-size:14px}
+.verdict.ok{background:#dcfce7;border-left:6px solid #15803d}.verdict.warn{background:#fef9c3;border-left:6px solid #ca8a04}.verdict.bad{background:#fee2e2;border-left:6px solid #b91c1c}
+table{border-collapse:collapse;font-size:12px}th,td{padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:right}th:nth-child(-n+4),td:nth-child(-n+4){text-align:left}
+tr.high td{background:#fef9c3}tr.flood td{background:#fee2e2}
+.grid{display:flex;flex-wrap:wrap;gap:8px}.chart{margin:0}figcaption{font-size:11px;color:#374151;max-width:560px}
+.legend{font-size:12px;margin:4px 0}.legend .item{display:inline-flex;align-items:center;gap:4px;margin-right:14px}
+`;
+
 export function renderDiskReportHtml(report: DiskReport): string {
   const kafka = report.volumes.filter((v) => v.sample.kind === 'kafka-log-dir');
   const body: string[] = [];
@@ -261,16 +273,7 @@ export function renderDiskReportHtml(report: DiskReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kafka-archive disk report ${esc(report.generatedAt)}</title>
 <style>
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:16px 24px;color:#111827;background:#ffffff}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}
-.meta{color:#4b5563;font-size:12px;margin:0 0 8px}
-.verdict{padding:8px 12px;margin:6px 0;border-radius:6px;font-size:14px}
-.verdict.ok{background:#dcfce7;border-left:6px solid #15803d}.verdict.warn{background:#fef9c3;border-left:6px solid #ca8a04}.verdict.bad{background:#fee2e2;border-left:6px solid #b91c1c}
-table{border-collapse:collapse;font-size:12px}th,td{padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:right}th:nth-child(-n+4),td:nth-child(-n+4){text-align:left}
-tr.high td{background:#fef9c3}tr.flood td{background:#fee2e2}
-.grid{display:flex;flex-wrap:wrap;gap:8px}.chart{margin:0}figcaption{font-size:11px;color:#374151;max-width:560px}
-.legend{font-size:12px;margin:4px 0}.legend .item{display:inline-flex;align-items:center;gap:4px;margin-right:14px}
-</style></head>
+${REPORT_CSS}</style></head>
 <body>
 ${body.join('\n')}
 </body></html>

@@ -29,3 +29,4 @@ export type {
   DiskReportSchedulerStats,
   DiskReportRun,
 } from './scheduler.js';
+export { renderFleetReportHtml, writeFleetReportFile, survivesText } from './fleet-html.js';
