@@ -132,25 +132,7 @@ export function decideGeneration(
       },
     };
   }
-  if (facts.topicId !== null) {
-    const same = records.find((r) => r.topicId === facts.topicId);
-    if (same !== undefined) return { kind: 'existing', record: same };
-    if (newest.topicId !== null) {
-      return {
-        kind: 'new',
-        record: {
-          topic,
-          generation: newest.generation + 1,
-          topicId: facts.topicId,
-          previousTopicId: newest.topicId,
-          detectedAt: at,
-          reason: 'topic-id',
-        },
-      };
-    }
-  }
-  if (!facts.logsEndBelowArchive) return { kind: 'existing', record: newest };
-  return {
+  const next = (reason: GenerationReason): GenerationDecision => ({
     kind: 'new',
     record: {
       topic,
@@ -158,7 +140,13 @@ export function decideGeneration(
       topicId: facts.topicId,
       previousTopicId: newest.topicId,
       detectedAt: at,
-      reason: 'offsets',
+      reason,
     },
-  };
+  });
+  if (facts.topicId !== null) {
+    const same = records.find((r) => r.topicId === facts.topicId);
+    if (same !== undefined) return { kind: 'existing', record: same };
+    if (newest.topicId !== null) return next('topic-id');
+  }
+  return facts.logsEndBelowArchive ? next('offsets') : { kind: 'existing', record: newest };
 }

@@ -1,5 +1,8 @@
 import type { KafkaRecord } from '../kafka/index.js';
 import type { RotationPolicy } from '../config/index.js';
+import type { SegmentContent } from '../segment/index.js';
+
+export type { SegmentContent };
 
 const RECORD_OVERHEAD = 24;
 
@@ -69,17 +72,6 @@ export class PartitionBuffer {
   get isFull(): boolean {
     return this.records.length >= this.policy.maxRecords || this.bytes >= this.policy.maxBytes;
   }
-}
-
-/** What a sealed segment will hold: records plus the covered offset span and its statistics. */
-export interface SegmentContent {
-  records: KafkaRecord[];
-  firstOffset: bigint;
-  lastOffset: bigint;
-  rangeStart: bigint;
-  rangeEnd: bigint;
-  minTimestamp: bigint;
-  maxTimestamp: bigint;
 }
 
 /**

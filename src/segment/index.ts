@@ -2,7 +2,7 @@ export { ContentHasher, contentSha256 } from './checksum.js';
 export { FORMAT_VERSION, toKv, fromKv } from './meta.js';
 export type { SegmentMeta, SegmentCompression } from './meta.js';
 export { SegmentWriter } from './writer.js';
-export type { SegmentFacts, WriteOptions, WriteResult } from './writer.js';
+export type { SegmentContent, SegmentFacts, WriteOptions, WriteResult } from './writer.js';
 export {
   countingBuffer,
   localFileBuffer,

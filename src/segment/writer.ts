@@ -22,6 +22,18 @@ export type SegmentFacts = Omit<
   'sha256' | 'formatVersion' | 'writerVersion' | 'compression'
 >;
 
+/** What a segment to write holds: records plus the covered offset span and its statistics. */
+export interface SegmentContent {
+  records: KafkaRecord[];
+  firstOffset: bigint;
+  lastOffset: bigint;
+  /** The consumer's covered range: offsets in it not in `records` were skipped by Kafka. */
+  rangeStart: bigint;
+  rangeEnd: bigint;
+  minTimestamp: bigint;
+  maxTimestamp: bigint;
+}
+
 export interface WriteOptions {
   compression: SegmentCompression;
   /** Target bytes per row group. */

@@ -1,4 +1,5 @@
 import type { KafkaRecord } from '../record.js';
+import type { SegmentContent } from '../segment/index.js';
 
 /**
  * The bucket guarantee's planner (README "Archive format", "One bucket, many members"): before a
@@ -48,17 +49,11 @@ export function planUpload<T extends OffsetSpan>(
   return keep.length === 0 ? { kind: 'covered', overlapping } : { kind: 'trim', overlapping, keep };
 }
 
-/** One trimmed segment: the hot copy's records inside a keep span, and the span it covers. */
-export interface TrimmedPiece {
-  records: KafkaRecord[];
-  firstOffset: bigint;
-  lastOffset: bigint;
-  /** The consumer's covered range of the piece, inside the original's and the keep span. */
-  rangeStart: bigint;
-  rangeEnd: bigint;
-  minTimestamp: bigint;
-  maxTimestamp: bigint;
-}
+/**
+ * One trimmed segment: the hot copy's records inside a keep span, and the span it covers (its
+ * covered range lies inside the original's and the keep span).
+ */
+export type TrimmedPiece = SegmentContent;
 
 /**
  * The pieces a partly covered segment is trimmed to: its records inside each keep span (spans
