@@ -272,6 +272,11 @@ const storageSchema = z
             error: 'expected at most 5GiB (the S3 maximum part size)',
           })
           .default(16 * MiB),
+        singlePutMaxBytes: bytes()
+          .refine((n) => n <= 5 * 2 ** 30, {
+            error: 'expected at most 5GiB (the S3 maximum single PutObject)',
+          })
+          .default(64 * MiB),
       })
       .prefault({}),
   })

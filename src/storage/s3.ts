@@ -57,6 +57,11 @@ export interface S3ObjectStoreOptions {
   sseKmsKeyId?: string | undefined;
   /** Bodies larger than this go up as a multipart upload of parts this size (>= 5 MiB). */
   partSizeBytes?: number | undefined;
+  /**
+   * A body of known length (`contentLength`) up to this goes up as one PutObject, whatever
+   * partSizeBytes says: one request instead of three or more (default 64 MiB).
+   */
+  singlePutMaxBytes?: number | undefined;
   /** ListObjectsV2 page size (S3 caps it at 1000); small values exercise pagination in tests. */
   listPageSize?: number | undefined;
   /** SDK attempts per request, including the first (default 3). */
@@ -108,6 +113,7 @@ export class S3ObjectStore implements ObjectStore {
   /** '' or ending in '/'. */
   readonly prefix: string;
   readonly partSizeBytes: number;
+  readonly singlePutMaxBytes: number;
   private readonly endpointDesc: string;
   private readonly client: S3Client;
   private readonly sse: {
@@ -129,6 +135,7 @@ export class S3ObjectStore implements ObjectStore {
         `storage.s3.partSizeBytes must be at least 5MiB (got ${this.partSizeBytes})`,
       );
     }
+    this.singlePutMaxBytes = options.singlePutMaxBytes ?? 64 * MiB;
     this.endpointDesc = describeEndpoint(options.endpoint, options.region);
     this.description = `s3://${this.bucket}/${this.prefix} at ${this.endpointDesc}`;
     this.listPageSize = options.listPageSize;
@@ -171,7 +178,15 @@ export class S3ObjectStore implements ObjectStore {
     const Key = this.fullKey(key);
     const metadata = validateMetadata(opts.metadata);
     const sent = createHash('sha256');
-    const parts = hashing(partsOf(body, this.partSizeBytes), sent);
+    // A known length that fits one PutObject is read as one part (the single-request path).
+    const single =
+      opts.contentLength !== undefined &&
+      opts.contentLength > this.partSizeBytes &&
+      opts.contentLength <= this.singlePutMaxBytes;
+    const parts = hashing(
+      partsOf(body, single ? (opts.contentLength as number) : this.partSizeBytes),
+      sent,
+    );
     const checkDigest = () => {
       if (opts.sha256 === undefined) return;
       const actual = sent.digest('hex');

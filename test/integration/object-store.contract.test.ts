@@ -132,6 +132,13 @@ function objectStoreContract(backend: Backend): void {
       const odd = big.subarray(0, 20 * MiB - 12345);
       await store.put('bytes/stream.bin', chunked(odd), { contentLength: odd.length });
       expect((await store.get('bytes/stream.bin')).equals(odd)).toBe(true);
+      // A known length above the part size but within singlePutMaxBytes: one PutObject.
+      const seven = big.subarray(0, 7 * MiB);
+      const one = await store.put('bytes/seven.bin', chunked(seven), {
+        contentLength: seven.length,
+      });
+      expect((await store.get('bytes/seven.bin')).equals(seven)).toBe(true);
+      if (backend.multipartEtag) expect(one.etag).not.toMatch(/-\d+$/);
       // A small stream (below the part size) is one plain put.
       await store.put('bytes/small-stream.bin', chunked(small, 100));
       expect((await store.get('bytes/small-stream.bin')).equals(small)).toBe(true);
@@ -352,7 +359,13 @@ objectStoreContract({
   multipartEtag: true,
   serverVerified: true,
   create: async () =>
-    new S3ObjectStore({ ...s3Options, prefix: s3Prefix, partSizeBytes: 5 * MiB, listPageSize: 7 }),
+    new S3ObjectStore({
+      ...s3Options,
+      prefix: s3Prefix,
+      partSizeBytes: 5 * MiB,
+      singlePutMaxBytes: 8 * MiB,
+      listPageSize: 7,
+    }),
   cleanup: async () => {
     const store = new S3ObjectStore({ ...s3Options, prefix: s3Prefix });
     try {
