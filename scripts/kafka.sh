@@ -314,7 +314,7 @@ PROPS
       -Djava.awt.headless=true $opts -cp "$cp" kafka.Kafka "$nd/server.properties" >> "$nd/server.log" 2>&1 &
     echo $! > "$nd/pid"
   done < "$dir/nodes"
-  local deadline=$((SECONDS + 120)) pending
+  local deadline=$((SECONDS + 180)) pending
   while :; do
     pending=0
     while read -r id addr ld; do
@@ -326,7 +326,7 @@ PROPS
     [ $pending -eq 0 ] && break
     if [ $SECONDS -ge $deadline ]; then
       for nd in "$dir"/node-*; do echo "== $nd" >&2; tail -n 20 "$nd/server.log" >&2; done
-      die "$pending of $n nodes did not start within 120 s"
+      die "$pending of $n nodes did not start within 180 s"
     fi
     sleep 0.2
   done

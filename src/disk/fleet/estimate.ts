@@ -154,7 +154,12 @@ export function estimatePartition(
       B,
     ),
   };
-  const activeIdx = o.sparse ? active : full;
+  // An empty active segment's indexes hold no blocks on a sparse filesystem.
+  const activeIdx = !o.sparse
+    ? full
+    : activeBytes === 0
+      ? { offsetIndexBytes: 0, timeIndexBytes: 0 }
+      : active;
   const file = (allocated: number) => ({ apparentBytes: allocated, allocatedBytes: allocated });
   const seg = (base: bigint, logBytes: number, idx: typeof active): SegmentState => ({
     baseOffset: base,
