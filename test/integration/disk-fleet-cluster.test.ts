@@ -6,12 +6,17 @@
 //  2. The fleet: an agent per broker, one broker's disk filled, an agent killed, a broker
 //     without an agent.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger, loadConfig } from '../../src/index.js';
+import { createLogger, loadConfig, type Config } from '../../src/index.js';
+import type { FleetEntry, FleetReport } from '../../src/disk/index.js';
+import { collectFleetReport } from '../../src/service/index.js';
+import { waitFor } from '../helpers/archive.js';
+import { cliFromSource } from '../helpers/cli.js';
+import { logTail, spawnFromSource, stopProcess, type ArchiverProcess } from '../helpers/process.js';
 import { createKafkaClient, type KafkaClient } from '../../src/kafka/index.js';
 import { scanLogDir, type LogDirScan } from '../../src/disk/index.js';
 import { estimateFromLogDirs, type TopicEstimateOverrides } from '../../src/disk/fleet/estimate.js';
@@ -31,7 +36,9 @@ const major = Number(kafkaInfo.version.split('.')[0]);
 // Kafka 4 raised the minimum segment.bytes to 1 MiB (KIP-1030); 3.x accepts smaller.
 const SEGMENT_BYTES = major >= 4 ? 2 ** 20 : 256 * 1024;
 
+const MiB = 2 ** 20;
 let cluster: TestCluster;
+const agents = new Map<number, ArchiverProcess>();
 const clients: Record<'kafkajs' | 'platformatic', KafkaClient> = {} as never;
 
 function kafkaConfig(kind: 'kafkajs' | 'platformatic') {
@@ -57,6 +64,7 @@ describe.skipIf(mounts.refused !== null)(
     });
 
     afterAll(async () => {
+      for (const a of agents.values()) await stopProcess(a, 'SIGKILL');
       await cluster?.stop();
       mounts.unmount();
       rmSync(root, { recursive: true, force: true });
@@ -208,6 +216,189 @@ describe.skipIf(mounts.refused !== null)(
         console.log(
           `[disk-fleet-cluster test] DescribeLogDirs index estimate:\n  ${lines.join('\n  ')}`,
         );
+      });
+      describe('fleet: an agent per broker', () => {
+        const topic = `_ka-disk-${Math.random().toString(36).slice(2, 8)}`;
+        const STALE_AFTER_MS = 8000;
+        let env: (id: number) => Record<string, string>;
+        let config: Config;
+        const report = () => collectFleetReport(config, log);
+        const row = (r: FleetReport, id: number): FleetEntry | undefined =>
+          r.entries.find((e) => e.brokerId === id);
+        let estimated: FleetEntry | undefined;
+
+        beforeAll(() => {
+          env = (id: number) => {
+            const b = cluster.brokers.find((x) => x.id === id)!;
+            const data = join(root, `agent-${id}`);
+            mkdirSync(data, { recursive: true });
+            return {
+              KAFKA_ARCHIVE_KAFKA__BROKERS: cluster.bootstrap.join(','),
+              KAFKA_ARCHIVE_DATA_DIR: data,
+              KAFKA_ARCHIVE_DISK__KAFKA__SERVER_PROPERTIES: b.serverProperties,
+              // One 1 MiB block per log.dir: released at flood, it leaves the fullest disk in flood.
+              KAFKA_ARCHIVE_DISK__RESERVE__COUNT: '1',
+              KAFKA_ARCHIVE_DISK__RESERVE__SIZE: '1MiB',
+              KAFKA_ARCHIVE_DISK__MONITOR__INTERVAL_MS: '250',
+              KAFKA_ARCHIVE_DISK__FLEET__TOPIC: topic,
+              KAFKA_ARCHIVE_DISK__FLEET__INTERVAL_MS: '2000',
+              KAFKA_ARCHIVE_DISK__FLEET__STALE_AFTER_MS: String(STALE_AFTER_MS),
+              KAFKA_ARCHIVE_LOG__LEVEL: 'info',
+            };
+          };
+          // The reader: the same topic and cluster, no agent of its own.
+          const { KAFKA_ARCHIVE_DISK__KAFKA__SERVER_PROPERTIES: _, ...readerEnv } = env(1);
+          config = loadConfig({ env: readerEnv });
+        });
+
+        const startAgent = async (id: number) => {
+          const a = spawnFromSource(['disk', 'agent'], env(id));
+          agents.set(id, a);
+          await waitFor(
+            `agent ${id} publishing`,
+            () => a.logs.some((l) => l.msg === 'disk agent published'),
+            90_000,
+          ).catch((err) => {
+            throw new Error(`${(err as Error).message}\n${logTail(a)}`);
+          });
+        };
+
+        /** Polls the fleet report until `ok` holds; the last report on failure. */
+        async function until(what: string, ok: (r: FleetReport) => boolean, ms = 60_000) {
+          let last: FleetReport | undefined;
+          await waitFor(
+            what,
+            async () => {
+              last = await report();
+              return ok(last);
+            },
+            ms,
+            500,
+          ).catch((err) => {
+            throw new Error(`${(err as Error).message}\n${JSON.stringify(last?.entries, null, 1)}`);
+          });
+          return last as FleetReport;
+        }
+
+        it('a broker without an agent: a DescribeLogDirs row, estimate=true', async () => {
+          await Promise.all([startAgent(1), startAgent(2)]);
+          const r = await until(
+            'agents 1, 2 and an estimate for 3',
+            (x) => [1, 2].every((id) => row(x, id)?.source === 'agent') && row(x, 3) !== undefined,
+          );
+          estimated = row(r, 3);
+          expect(estimated).toMatchObject({
+            brokerId: 3,
+            logDir: cluster.brokers[2]!.logDir,
+            source: 'describe-log-dirs',
+            estimate: true,
+            stale: false,
+            lastSeen: null,
+            reserves: null,
+            sizeBytes: 72 * MiB,
+            state: 'ok',
+            survivesUncleanRestart: true,
+          });
+          expect(r.entries.filter((e) => e.estimate)).toHaveLength(1);
+        });
+
+        it('its agent started: an agent row; its numbers against the estimate', async () => {
+          await startAgent(3);
+          const r = await until('three agent rows, all green', (x) =>
+            [1, 2, 3].every((id) => {
+              const e = row(x, id);
+              return e?.source === 'agent' && e.state === 'ok' && e.reserves?.armed === 1;
+            }),
+          );
+          const agent3 = row(r, 3) as FleetEntry;
+          const est = estimated as FleetEntry;
+          expect(r.entries.every((e) => !e.estimate && e.survivesUncleanRestart === true)).toBe(
+            true,
+          );
+          expect(agent3.sizeBytes).toBe(est.sizeBytes);
+          // The agent counts its 1 MiB reserve as used; the rest is the same data, give or take the
+          // fleet topic's records written in between.
+          const diff = agent3.usedBytes - (agent3.reserves?.bytes ?? 0) - est.usedBytes;
+          console.log(
+            `[disk-fleet-cluster test] broker 3: agent used ${agent3.usedBytes} B (reserve ${agent3.reserves?.bytes} B), needs ${agent3.needsBytes} B; DescribeLogDirs estimate used ${est.usedBytes} B, needs ${est.needsBytes} B (sparse files not assumed)`,
+          );
+          expect(Math.abs(diff)).toBeLessThan(2 * MiB);
+          expect(est.needsBytes).toBeGreaterThanOrEqual(agent3.needsBytes as number);
+        });
+
+        it('a full disk: that broker cannot survive an unclean restart, the others stay green; its reserve is released at flood and re-armed once freed', async () => {
+          const b1 = cluster.brokers[0]!;
+          const a1 = agents.get(1) as ArchiverProcess;
+          const fill = (name: string, leaveBytes: number) => {
+            const s = statfsSync(b1.logDir);
+            const bytes = s.bavail * s.bsize - leaveBytes;
+            if (bytes > 0) writeFileSync(join(b1.logDir, name), Buffer.alloc(bytes, 1));
+          };
+          // 1. Into flood, with room left once the reserve is released: still flood (> 95 %).
+          fill('filler-1', 400 * 1024);
+          let r = await until('broker 1 in flood, its reserve released', (x) => {
+            const e = row(x, 1);
+            return e?.state === 'flood' && e.reserves?.armed === 0;
+          });
+          expect(a1.logs.filter((l) => l.code === 'DISK_FLOOD')).toHaveLength(1);
+          const needs = row(r, 1)?.needsBytes as number;
+          expect(needs).toBeGreaterThan(0);
+          // 2. Eat what the reserve gave back, leaving half of what a recovery needs.
+          fill('filler-2', Math.floor(needs / 2 / 4096) * 4096);
+          r = await until(
+            'broker 1 unable to survive an unclean restart',
+            (x) => row(x, 1)?.survivesUncleanRestart === false,
+          );
+          expect(row(r, 1)).toMatchObject({
+            source: 'agent',
+            state: 'flood',
+            stale: false,
+            reserves: { armed: 0, total: 1 },
+          });
+          for (const id of [2, 3])
+            expect(row(r, id)).toMatchObject({
+              state: 'ok',
+              survivesUncleanRestart: true,
+              stale: false,
+            });
+          // The CLI says so too, with exit code 3 (as disk headroom).
+          const cli = cliFromSource(
+            ['disk', 'report', '--fleet', '--json'],
+            config === undefined ? {} : env(2),
+          );
+          expect(cli.code, cli.stderr).toBe(3);
+          const fleet = JSON.parse(cli.stdout) as FleetReport;
+          expect(
+            fleet.entries.filter((e) => e.survivesUncleanRestart === false).map((e) => e.brokerId),
+          ).toEqual([1]);
+          // 3. Space freed: below low, the reserve re-armed, green again.
+          rmSync(join(b1.logDir, 'filler-2'));
+          rmSync(join(b1.logDir, 'filler-1'));
+          r = await until('broker 1 green with its reserve re-armed', (x) => {
+            const e = row(x, 1);
+            return (
+              e?.state === 'ok' && e.reserves?.armed === 1 && e.survivesUncleanRestart === true
+            );
+          });
+          expect(r.entries.every((e) => e.survivesUncleanRestart === true)).toBe(true);
+        });
+
+        it('an agent killed with SIGKILL: marked stale within staleAfterMs', async () => {
+          const a2 = agents.get(2) as ArchiverProcess;
+          const killedAt = Date.now();
+          await stopProcess(a2, 'SIGKILL');
+          agents.delete(2);
+          const r = await until('broker 2 stale', (x) => row(x, 2)?.stale === true, 30_000);
+          const e = row(r, 2) as FleetEntry;
+          // Its last record came before the kill; stale as soon as staleAfterMs passed since then.
+          expect(e.lastSeen as number).toBeLessThanOrEqual(killedAt);
+          expect(r.generatedAt - (e.lastSeen as number)).toBeGreaterThan(STALE_AFTER_MS);
+          console.log(
+            `[disk-fleet-cluster test] agent killed: stale after ${r.generatedAt - killedAt} ms (staleAfterMs ${STALE_AFTER_MS})`,
+          );
+          expect(r.generatedAt - killedAt).toBeLessThan(STALE_AFTER_MS + 5000);
+          for (const id of [1, 3]) expect(row(r, id)?.stale).toBe(false);
+        });
       });
     });
   },

@@ -19,6 +19,7 @@ import {
   type Watermarks,
   type WatermarkState,
 } from '../volume.js';
+import type { FleetEstimate } from './types.js';
 
 /**
  * A coarse disk row for a broker's log.dir that no agent reports, from Kafka's DescribeLogDirs:
@@ -46,15 +47,9 @@ import {
  * segments (Kafka writes one at each roll). "has" is the volume's usable bytes: reserve blocks on
  * the broker's disk are unknown without an agent (counted as none).
  */
-export interface FleetEstimate {
-  brokerId: number;
-  logDir: string;
-  /** DescribeLogDirs v4+ (Kafka >= 3.3): total and usable bytes of the volume; else null. */
-  sizeBytes: number | null;
-  availableBytes: number | null;
+export interface LogDirEstimate extends FleetEstimate {
   /** size − usable when both are known, else the log bytes plus the estimated index bytes. */
   usedBytes: number;
-  usedPercent: number | null;
   /** The watermark state of usedPercent (no hysteresis: one sample); "unknown" without it. */
   state: WatermarkState | 'unknown';
   /** Σ partition sizes (.log files), exact from Kafka. */
@@ -62,10 +57,6 @@ export interface FleetEstimate {
   /** Estimated allocated bytes of .index and .timeindex files (see the ratio above). */
   indexBytes: number;
   partitions: number;
-  /** Null when the volume's free space is unknown (no verdict possible). */
-  survivesUncleanRestart: boolean | null;
-  needsBytes: number | null;
-  hasBytes: number | null;
   /** The log.dir's (or the broker's) error from DescribeLogDirs, null when healthy. */
   error: string | null;
   estimate: true;
@@ -191,7 +182,7 @@ export function estimatePartition(
 export function estimateFromLogDirs(
   dirs: BrokerLogDirs[],
   opts: EstimateOptions = {},
-): FleetEstimate[] {
+): LogDirEstimate[] {
   const o: Resolved = {
     sparse: opts.sparse ?? false,
     blockBytes: opts.blockBytes ?? 4096,
@@ -201,7 +192,7 @@ export function estimateFromLogDirs(
   };
   const watermarks = opts.watermarks ?? DEFAULT_WATERMARKS;
   const recoveryThreads = opts.recoveryThreads ?? defaultRecoveryThreads(opts.kafkaVersion);
-  return dirs.map((d): FleetEstimate => {
+  return dirs.map((d): LogDirEstimate => {
     const parts = d.error === null ? d.partitions.map((p) => estimatePartition(p, o)) : [];
     const logBytes = d.partitions.reduce((s, p) => s + Math.max(0, p.sizeBytes), 0);
     const indexBytes = parts.reduce((s, p) => s + p.indexBytes, 0);
