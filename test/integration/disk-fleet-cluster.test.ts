@@ -219,7 +219,7 @@ describe.skipIf(mounts.refused !== null)(
       });
       describe('fleet: an agent per broker', () => {
         const topic = `_ka-disk-${Math.random().toString(36).slice(2, 8)}`;
-        const STALE_AFTER_MS = 8000;
+        const STALE_AFTER_MS = 5000;
         let env: (id: number) => Record<string, string>;
         let config: Config;
         const report = () => collectFleetReport(config, log);
@@ -241,7 +241,7 @@ describe.skipIf(mounts.refused !== null)(
               KAFKA_ARCHIVE_DISK__RESERVE__SIZE: '1MiB',
               KAFKA_ARCHIVE_DISK__MONITOR__INTERVAL_MS: '250',
               KAFKA_ARCHIVE_DISK__FLEET__TOPIC: topic,
-              KAFKA_ARCHIVE_DISK__FLEET__INTERVAL_MS: '2000',
+              KAFKA_ARCHIVE_DISK__FLEET__INTERVAL_MS: '1000',
               KAFKA_ARCHIVE_DISK__FLEET__STALE_AFTER_MS: String(STALE_AFTER_MS),
               KAFKA_ARCHIVE_LOG__LEVEL: 'info',
             };

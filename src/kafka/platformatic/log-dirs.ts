@@ -18,7 +18,7 @@ import { toArchiveError } from './errors.js';
  * (topics: null), and an error is kept on the broker's or the log.dir's entry instead.
  */
 
-interface WireResult {
+export interface WireResult {
   errorCode: number;
   logDir: string;
   topics: Array<{
@@ -35,7 +35,7 @@ interface WireResult {
   usableBytes?: bigint;
 }
 
-interface WireResponse {
+export interface WireResponse {
   errorCode: number;
   results: WireResult[];
 }
@@ -83,7 +83,7 @@ function ask(admin: PltAdmin, broker: Broker): Promise<WireResponse> {
   });
 }
 
-function toEntries(brokerId: number, res: WireResponse): BrokerLogDirs[] {
+export function logDirsFromResponse(brokerId: number, res: WireResponse): BrokerLogDirs[] {
   if (res.errorCode !== 0 && res.results.length === 0) {
     return [
       {
@@ -135,7 +135,7 @@ export async function describeLogDirs(
       ];
       if (broker === undefined) return failed('broker not in the cluster metadata');
       try {
-        return toEntries(id, await ask(admin, broker));
+        return logDirsFromResponse(id, await ask(admin, broker));
       } catch (err) {
         return failed(describeError(err));
       }
