@@ -6,7 +6,7 @@
 //  2. The fleet: an agent per broker, one broker's disk filled, an agent killed, a broker
 //     without an agent.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,7 +219,7 @@ describe.skipIf(mounts.refused !== null)(
       });
       describe('fleet: an agent per broker', () => {
         const topic = `_ka-disk-${Math.random().toString(36).slice(2, 8)}`;
-        const STALE_AFTER_MS = 5000;
+        const STALE_AFTER_MS = 8000;
         let env: (id: number) => Record<string, string>;
         let config: Config;
         const report = () => collectFleetReport(config, log);
@@ -241,7 +241,7 @@ describe.skipIf(mounts.refused !== null)(
               KAFKA_ARCHIVE_DISK__RESERVE__SIZE: '1MiB',
               KAFKA_ARCHIVE_DISK__MONITOR__INTERVAL_MS: '250',
               KAFKA_ARCHIVE_DISK__FLEET__TOPIC: topic,
-              KAFKA_ARCHIVE_DISK__FLEET__INTERVAL_MS: '1000',
+              KAFKA_ARCHIVE_DISK__FLEET__INTERVAL_MS: '2000',
               KAFKA_ARCHIVE_DISK__FLEET__STALE_AFTER_MS: String(STALE_AFTER_MS),
               KAFKA_ARCHIVE_LOG__LEVEL: 'info',
             };
@@ -275,7 +275,17 @@ describe.skipIf(mounts.refused !== null)(
             ms,
             500,
           ).catch((err) => {
-            throw new Error(`${(err as Error).message}\n${JSON.stringify(last?.entries, null, 1)}`);
+            const brokerErrors = cluster.brokers.map((b) => {
+              const lines = readFileSync(join(b.dir, 'server.log'), 'utf8').split('\n');
+              return `broker ${b.id}: ${lines
+                .filter((l) => /ERROR|FATAL|offline/.test(l))
+                .slice(-5)
+                .join('\n  ')}`;
+            });
+            const agentLogs = [...agents].map(([id, a]) => `agent ${id}:\n${logTail(a, 8)}`);
+            throw new Error(
+              `${(err as Error).message}\n${JSON.stringify(last?.entries, null, 1)}\n${brokerErrors.join('\n')}\n${agentLogs.join('\n')}`,
+            );
           });
           return last as FleetReport;
         }
