@@ -16,7 +16,7 @@ import type { FleetEntry, FleetReport } from '../../src/disk/index.js';
 import { collectFleetReport } from '../../src/service/index.js';
 import { waitFor } from '../helpers/archive.js';
 import { cliFromSource } from '../helpers/cli.js';
-import { logTail, spawnFromSource, stopProcess, type ArchiverProcess } from '../helpers/process.js';
+import { logTail, spawnArchiver, stopProcess, type ArchiverProcess } from '../helpers/process.js';
 import { createKafkaClient, type KafkaClient } from '../../src/kafka/index.js';
 import { scanLogDir, type LogDirScan } from '../../src/disk/index.js';
 import { estimateFromLogDirs, type TopicEstimateOverrides } from '../../src/disk/fleet/estimate.js';
@@ -252,7 +252,7 @@ describe.skipIf(mounts.refused !== null)(
         });
 
         const startAgent = async (id: number) => {
-          const a = spawnFromSource(['disk', 'agent'], env(id));
+          const a = spawnArchiver(['disk', 'agent'], env(id));
           agents.set(id, a);
           await waitFor(
             `agent ${id} publishing`,
