@@ -12,6 +12,21 @@
 #                                             "<plaintext host:port> <sasl_ssl host:port>"
 #   scripts/kafka.sh stop <dir>               SIGTERM, wait, then SIGKILL
 #   scripts/kafka.sh kill <dir>               kill -9 (fault tests)
+#   scripts/kafka.sh start-cluster <version> <dir> <n> [logdir1 ... logdirN]
+#                                             n KRaft nodes on 127.0.0.1, each broker+controller
+#                                             (a 3-voter quorum for n=3: one node can be killed),
+#                                             node i in <dir>/node-i, its log.dirs at logdir_i
+#                                             (e.g. a tmpfs; default <dir>/node-i/data), its
+#                                             metadata log in <dir>/node-i/meta (not on log.dirs,
+#                                             so a full log.dir does not stop the quorum). Nodes
+#                                             are formatted and started in parallel; returns once
+#                                             every node logged "Kafka Server started" (KRaft:
+#                                             after it caught up and was unfenced) and listens.
+#                                             Prints the bootstrap list (also <dir>/bootstrap);
+#                                             <dir>/nodes has "id host:port logdir" per node.
+#   scripts/kafka.sh stop-cluster <dir>       SIGTERM every node in parallel, then SIGKILL
+#   scripts/kafka.sh kill-broker <dir> <id>   kill -9 node <id>
+#   KAFKA_HEAP (default -Xmx384m) sets the heap of cluster nodes.
 # The broker logs to <dir>/server.log; data lives in <dir>/data.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -215,6 +230,118 @@ stop() {
   rm -f "$dir/pid"
 }
 
+# n KRaft nodes, each broker+controller, on 127.0.0.1 (see the header).
+start_cluster() {
+  local v=$1 dir=$2 n=$3; shift 3
+  [ "$n" -ge 1 ] 2>/dev/null || die "start-cluster: <n> must be a positive number, got '$n'"
+  [ $# -eq 0 ] || [ $# -eq "$n" ] || die "start-cluster: give no log dirs or exactly $n, got $#"
+  fetch "$v"
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd)"
+  local cp="$CACHE/kafka/$v/libs/*" heap=${KAFKA_HEAP:--Xmx384m}
+  local i ports=() cports=() logdirs=() used=" "
+  for i in $(seq 1 "$n"); do
+    logdirs[i]=${1:-$dir/node-$i/data}; [ $# -gt 0 ] && shift
+  done
+  if [ ! -f "$dir/nodes" ]; then
+    local p voters="" bootstrap=""
+    for i in $(seq 1 "$n"); do
+      for kind in port cport; do
+        p=$(free_port); while [[ "$used" == *" $p "* ]]; do p=$(free_port); done
+        used="$used$p "
+        if [ "$kind" = port ]; then ports[i]=$p; else cports[i]=$p; fi
+      done
+      voters="$voters${voters:+,}$i@127.0.0.1:${cports[i]}"
+      bootstrap="$bootstrap${bootstrap:+,}127.0.0.1:${ports[i]}"
+    done
+    local rf=$(( n < 3 ? n : 3 ))
+    for i in $(seq 1 "$n"); do
+      mkdir -p "$dir/node-$i/meta" "${logdirs[i]}"
+      cat > "$dir/node-$i/server.properties" <<PROPS
+node.id=$i
+process.roles=broker,controller
+listeners=PLAINTEXT://127.0.0.1:${ports[i]},CONTROLLER://127.0.0.1:${cports[i]}
+advertised.listeners=PLAINTEXT://127.0.0.1:${ports[i]}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+controller.quorum.voters=$voters
+log.dirs=${logdirs[i]}
+metadata.log.dir=$dir/node-$i/meta
+num.partitions=1
+default.replication.factor=$rf
+min.insync.replicas=1
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+delete.topic.enable=true
+log.retention.check.interval.ms=5000
+log.retention.ms=-1
+message.max.bytes=4194304
+replica.fetch.max.bytes=4194304
+PROPS
+      echo "$i 127.0.0.1:${ports[i]} ${logdirs[i]}" >> "$dir/nodes.tmp"
+    done
+    local uuid pids=()
+    # A cluster id as StorageTool random-uuid makes it (base64url of 16 random bytes, not starting
+    # with "-"), without starting a JVM for it.
+    uuid=$(node -e 'let u;do{u=require("crypto").randomBytes(16).toString("base64url")}while(u[0]==="-");console.log(u)')
+    for i in $(seq 1 "$n"); do
+      java -Xmx128m -XX:TieredStopAtLevel=1 -cp "$cp" kafka.tools.StorageTool format -t "$uuid" \
+        -c "$dir/node-$i/server.properties" --ignore-formatted > "$dir/node-$i/format.log" 2>&1 &
+      pids[i]=$!
+    done
+    for i in $(seq 1 "$n"); do
+      wait "${pids[i]}" || { cat "$dir/node-$i/format.log" >&2; die "storage format of node $i failed"; }
+    done
+    echo "$bootstrap" > "$dir/bootstrap"
+    mv "$dir/nodes.tmp" "$dir/nodes"
+  fi
+  local id addr ld
+  while read -r id addr ld; do
+    local nd="$dir/node-$id"
+    is_running "$nd" && continue
+    mkdir -p "$ld"
+    local opts; opts=$(java_opts "$v" "$nd")
+    # shellcheck disable=SC2086
+    nohup java -Xms64m $heap -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m \
+      -Djava.awt.headless=true $opts -cp "$cp" kafka.Kafka "$nd/server.properties" >> "$nd/server.log" 2>&1 &
+    echo $! > "$nd/pid"
+  done < "$dir/nodes"
+  local deadline=$((SECONDS + 180)) pending
+  while :; do
+    pending=0
+    while read -r id addr ld; do
+      local nd="$dir/node-$id"
+      if ! is_running "$nd"; then tail -n 40 "$nd/server.log" >&2; die "node $id exited during start"; fi
+      if ! grep -q "Kafka Server started" "$nd/server.log" 2>/dev/null ||
+         ! (echo > "/dev/tcp/127.0.0.1/${addr##*:}") 2>/dev/null; then pending=$((pending + 1)); fi
+    done < "$dir/nodes"
+    [ $pending -eq 0 ] && break
+    if [ $SECONDS -ge $deadline ]; then
+      for nd in "$dir"/node-*; do echo "== $nd" >&2; tail -n 20 "$nd/server.log" >&2; done
+      die "$pending of $n nodes did not start within 180 s"
+    fi
+    sleep 0.2
+  done
+  cat "$dir/bootstrap"
+}
+
+stop_cluster() {
+  local dir=$1 nd pids=()
+  for nd in "$dir"/node-*; do
+    [ -d "$nd" ] || continue
+    stop "$nd" TERM & pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || true; done
+}
+
 cmd=${1:-}; shift || true
 case "$cmd" in
   fetch) [ $# -eq 1 ] || die "usage: kafka.sh fetch <version>"; fetch "$1" ;;
@@ -222,5 +349,8 @@ case "$cmd" in
   start-secure) [ $# -eq 2 ] || die "usage: kafka.sh start-secure <version> <dir>"; start "$1" "$2" secure ;;
   stop) [ $# -eq 1 ] || die "usage: kafka.sh stop <dir>"; stop "$1" TERM ;;
   kill) [ $# -eq 1 ] || die "usage: kafka.sh kill <dir>"; stop "$1" KILL ;;
-  *) die "usage: kafka.sh fetch|start|start-secure|stop|kill ..." ;;
+  start-cluster) [ $# -ge 3 ] || die "usage: kafka.sh start-cluster <version> <dir> <n> [logdir ...]"; start_cluster "$@" ;;
+  stop-cluster) [ $# -eq 1 ] || die "usage: kafka.sh stop-cluster <dir>"; stop_cluster "$1" ;;
+  kill-broker) [ $# -eq 2 ] || die "usage: kafka.sh kill-broker <dir> <id>"; [ -d "$1/node-$2" ] || die "no node $2 in $1"; stop "$1/node-$2" KILL ;;
+  *) die "usage: kafka.sh fetch|start|start-secure|stop|kill|start-cluster|stop-cluster|kill-broker ..." ;;
 esac

@@ -24,3 +24,7 @@ export * from './storage/index.js';
 export * from './tiering/index.js';
 export * from './disk/index.js';
 export * from './service/index.js';
+// Two modules name a BrokerLogDirs: the disk one (a broker's log.dirs from server.properties)
+// keeps the public name; Kafka's DescribeLogDirs answer is exported as DescribedLogDirs.
+export type { BrokerLogDirs } from './disk/index.js';
+export type { BrokerLogDirs as DescribedLogDirs } from './kafka/types.js';

@@ -161,7 +161,37 @@ export interface Admin {
    * is refused by the broker; callers check describeGroup first.
    */
   commitGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Kafka's DescribeLogDirs, asked of each broker (all brokers of the cluster's metadata, or
+   * those given): one entry per broker and log.dir. A broker that cannot be asked gives one
+   * entry with logDir "" and the error; a log.dir the broker reports as offline has its error
+   * (e.g. KAFKA_STORAGE_ERROR) and no partitions.
+   */
+  describeLogDirs(brokerIds?: number[]): Promise<BrokerLogDirs[]>;
   disconnect(): Promise<void>;
+}
+
+/** One log.dir of one broker as DescribeLogDirs describes it. */
+export interface BrokerLogDirs {
+  brokerId: number;
+  logDir: string;
+  /** Kafka's error for this log.dir (e.g. KAFKA_STORAGE_ERROR) or for the broker; null when fine. */
+  error: string | null;
+  /** Size and usable bytes of the log.dir's volume: DescribeLogDirs v4+ (Kafka >= 3.3), else null. */
+  totalBytes: number | null;
+  usableBytes: number | null;
+  partitions: LogDirPartition[];
+}
+
+export interface LogDirPartition {
+  topic: string;
+  partition: number;
+  /** Bytes of the partition's log segments (.log files; no indexes, no snapshots). */
+  sizeBytes: number;
+  /** How far this replica is behind the log end (future replicas: behind the current one). */
+  offsetLag: number;
+  /** A replica being moved into this log.dir (kafka-reassign-partitions --log-dirs). */
+  isFuture: boolean;
 }
 
 export interface GroupMember {

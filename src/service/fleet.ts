@@ -11,10 +11,13 @@ import {
   FleetAgent,
   FleetState,
   readServerProperties,
+  estimateFromLogDirs,
   resolveVolumes,
+  topicIndexOverrides,
   type FleetEstimate,
   type FleetRecord,
   type FleetReport,
+  type TopicEstimateOverrides,
 } from '../disk/index.js';
 import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
 import type { Admin, KafkaClient, Producer } from '../kafka/index.js';
@@ -68,15 +71,42 @@ export async function readFleetTopic(
 // ---------------------------------------------------------------------------------------------
 // DescribeLogDirs estimates for brokers without an agent.
 //
-// >>> FILLED BY h/cluster: this is the one place the fleet readers ask Kafka's DescribeLogDirs
-// >>> (Admin.describeLogDirs + estimateFromLogDirs of src/disk/fleet/estimate.ts). Until that
-// >>> lands, no estimates: brokers without an agent are simply absent from the report.
+// The one place the fleet readers ask Kafka's DescribeLogDirs: every broker's log.dirs with the
+// partitions' log sizes and (Kafka >= 3.3) the volume's total and usable bytes, turned into
+// estimate rows by estimateFromLogDirs (index bytes estimated from log bytes; see estimate.ts).
+// buildFleetEntries keeps them only for brokers without an agent record.
+
+/** Topics whose segment.bytes / index settings are read for the estimate (DescribeConfigs each). */
+const ESTIMATE_TOPIC_CONFIGS_MAX = 200;
+
 export async function fleetEstimates(
-  _config: Config,
-  _admin: Admin,
-  _log: Logger,
+  config: Config,
+  admin: Admin,
+  log: Logger,
 ): Promise<FleetEstimate[]> {
-  return Promise.resolve([]);
+  const dirs = await admin.describeLogDirs();
+  for (const d of dirs.filter((x) => x.error !== null))
+    log.warn(
+      { brokerId: d.brokerId, logDir: d.logDir || undefined, error: d.error },
+      'DescribeLogDirs: a broker or log.dir answered with an error',
+    );
+  // Per-topic segment.bytes / segment.index.bytes / index.interval.bytes (set on the topic).
+  const names = [...new Set(dirs.flatMap((d) => d.partitions.map((p) => p.topic)))].sort();
+  const topics = new Map<string, TopicEstimateOverrides>();
+  const wanted = names.slice(0, ESTIMATE_TOPIC_CONFIGS_MAX);
+  for (let i = 0; i < wanted.length; i += 8) {
+    await Promise.all(
+      wanted.slice(i, i + 8).map(async (t) => {
+        const info = await admin.describeTopic(t).catch(() => null);
+        if (info === null) return;
+        const o: TopicEstimateOverrides = topicIndexOverrides(info.configs);
+        const seg = Number(info.configs['segment.bytes']);
+        if (Number.isInteger(seg) && seg > 0) o.segmentBytes = seg;
+        if (Object.keys(o).length > 0) topics.set(t, o);
+      }),
+    );
+  }
+  return estimateFromLogDirs(dirs, { watermarks: config.disk.watermarks, topics });
 }
 // ---------------------------------------------------------------------------------------------
 

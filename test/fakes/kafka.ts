@@ -10,6 +10,7 @@
 import type {
   Admin,
   BatchControl,
+  DescribedLogDirs,
   CommittedOffset,
   ConsumerHandlers,
   GroupConsumer,
@@ -46,6 +47,8 @@ export class FakeKafka implements KafkaClient {
   private readonly groups = new Map<string, Member[]>();
   /** Records per fetched batch. */
   batchSize = 50;
+  /** What describeLogDirs answers (set by tests). */
+  logDirs: DescribedLogDirs[] = [];
 
   createTopic(name: string, partitions: number): void {
     this.topics.set(
@@ -144,6 +147,8 @@ export class FakeKafka implements KafkaClient {
         for (const o of offsets) m.set(`${o.topic}\u0000${o.partition}`, o.offset);
         this.commits.set(groupId, m);
       },
+      describeLogDirs: async (brokerIds) =>
+        this.logDirs.filter((d) => brokerIds === undefined || brokerIds.includes(d.brokerId)),
       async disconnect() {},
     };
   }

@@ -11,6 +11,7 @@ import { connectError, throttledLogCreator } from './diagnostics.js';
 import { kafkaTlsOptions } from '../tls.js';
 import type {
   Admin,
+  BrokerLogDirs,
   CommittedOffset,
   ConsumerHandlers,
   GroupConsumer,
@@ -214,10 +215,30 @@ class KafkajsConsumer implements GroupConsumer {
 }
 
 class KafkajsAdmin implements Admin {
+  private logDirsAdmin: Promise<Admin> | null = null;
+
   constructor(
     private readonly admin: KafkaJS.Admin,
     private readonly kafka: KafkaJS.Kafka,
+    /** An admin of the other client on the same connection settings, for describeLogDirs. */
+    private readonly otherAdmin: () => Promise<Admin>,
   ) {}
+
+  /**
+   * kafkajs has no DescribeLogDirs: the @platformatic/kafka admin built from the same connection
+   * settings answers it (created on first use, closed with this admin).
+   */
+  async describeLogDirs(brokerIds?: number[]): Promise<BrokerLogDirs[]> {
+    this.logDirsAdmin ??= this.otherAdmin();
+    let other: Admin;
+    try {
+      other = await this.logDirsAdmin;
+    } catch (err) {
+      this.logDirsAdmin = null;
+      throw err;
+    }
+    return other.describeLogDirs(brokerIds);
+  }
 
   async listTopics(): Promise<string[]> {
     try {
@@ -386,7 +407,10 @@ class KafkajsAdmin implements Admin {
     return out;
   }
 
-  disconnect(): Promise<void> {
+  async disconnect(): Promise<void> {
+    const other = this.logDirsAdmin;
+    this.logDirsAdmin = null;
+    if (other !== null) await other.then((a) => a.disconnect()).catch(() => undefined);
     return this.admin.disconnect();
   }
 }
@@ -665,7 +689,11 @@ export function createKafkajsClient(
           throw kafkaError(err, `connecting to Kafka at ${config.brokers.join(',')}`);
         throw e;
       }
-      return new KafkajsAdmin(a, kafka);
+      return new KafkajsAdmin(a, kafka, async () =>
+        (await import('../platformatic/client.js'))
+          .createPlatformaticClient({ ...config, client: 'platformatic' }, log, options)
+          .admin(),
+      );
     },
     consumer({ groupId, sessionTimeoutMs }) {
       return new KafkajsConsumer(kafka, groupId, log, sessionTimeoutMs);

@@ -9,6 +9,7 @@ import { ArchiveError, ErrorCodes } from '../../errors.js';
 import { sleep } from '../../util/backoff.js';
 import type {
   Admin,
+  BrokerLogDirs,
   CommittedOffset,
   GroupDescription,
   TopicInfo,
@@ -17,6 +18,7 @@ import type {
 } from '../types.js';
 import { toArchiveError } from './errors.js';
 import { existingPartitionCounts, readGroupOffsets } from './group-offsets.js';
+import { describeLogDirs } from './log-dirs.js';
 import { kafkaTopicId } from './records.js';
 
 /** How long createTopics waits for every new partition to have a leader (as kafkajs does). */
@@ -236,6 +238,10 @@ export class PlatformaticAdmin implements Admin {
     } catch (err) {
       throw toArchiveError(err, `cannot commit offsets of consumer group ${groupId}`);
     }
+  }
+
+  describeLogDirs(brokerIds?: number[]): Promise<BrokerLogDirs[]> {
+    return describeLogDirs(this.admin, brokerIds);
   }
 
   async disconnect(): Promise<void> {
