@@ -28,11 +28,22 @@ const log = createLogger({ level: 'silent' });
 const root = mkdtempSync(join(tmpdir(), 'ka-fleet-cluster-'));
 // A different size per broker; small enough to fill in a second.
 const TMPFS = ['40m', '56m', '72m'];
-const mounts = clusterLogDirs(root, TMPFS);
-if (mounts.refused !== null)
-  console.log(`[disk-fleet-cluster test] skipped: cannot mount a tmpfs (${mounts.refused})`);
-
 const major = Number(kafkaInfo.version.split('.')[0]);
+// Three more brokers cost about three minutes: by default the suite runs this file on the
+// newest Kafka line only (it passes on 3.9.1 too: KAFKA_CLUSTER_TESTS=all runs it everywhere).
+const versionSkip =
+  major >= 4 || process.env.KAFKA_CLUSTER_TESTS === 'all'
+    ? null
+    : `runs on Kafka 4.x by default; KAFKA_CLUSTER_TESTS=all runs it on ${kafkaInfo.version} too`;
+const mounts =
+  versionSkip === null
+    ? clusterLogDirs(root, TMPFS)
+    : { refused: versionSkip, logDirs: [], unmount: () => undefined };
+if (mounts.refused !== null)
+  console.log(
+    `[disk-fleet-cluster test] skipped: ${versionSkip ?? `cannot mount a tmpfs (${mounts.refused})`}`,
+  );
+
 // Kafka 4 raised the minimum segment.bytes to 1 MiB (KIP-1030); 3.x accepts smaller.
 const SEGMENT_BYTES = major >= 4 ? 2 ** 20 : 256 * 1024;
 

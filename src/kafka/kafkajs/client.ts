@@ -220,7 +220,10 @@ class KafkajsAdmin implements Admin {
   constructor(
     private readonly admin: KafkaJS.Admin,
     private readonly kafka: KafkaJS.Kafka,
-    /** An admin of the other client on the same connection settings, for describeLogDirs. */
+    /**
+     * An admin of the other client on the same connection settings: DescribeLogDirs and topic
+     * ids, which kafkajs has no requests for.
+     */
     private readonly otherAdmin: () => Promise<Admin>,
   ) {}
 
@@ -229,15 +232,31 @@ class KafkajsAdmin implements Admin {
    * settings answers it (created on first use, closed with this admin).
    */
   async describeLogDirs(brokerIds?: number[]): Promise<BrokerLogDirs[]> {
+    return (await this.other()).describeLogDirs(brokerIds);
+  }
+
+  /** The other client's admin (created on first use; a failed connect is tried again later). */
+  private async other(): Promise<Admin> {
     this.logDirsAdmin ??= this.otherAdmin();
-    let other: Admin;
     try {
-      other = await this.logDirsAdmin;
+      return await this.logDirsAdmin;
     } catch (err) {
       this.logDirsAdmin = null;
       throw err;
     }
-    return other.describeLogDirs(brokerIds);
+  }
+
+  /**
+   * The topic id, which kafkajs cannot read (Metadata up to v6): from the other client's
+   * Metadata, or undefined when it cannot answer (the archiver then falls back to offsets).
+   */
+  private async topicId(topic: string): Promise<string | undefined> {
+    try {
+      const other = await this.other();
+      return (await other.describeTopic(topic)).topicId;
+    } catch {
+      return undefined;
+    }
   }
 
   async listTopics(): Promise<string[]> {
@@ -287,7 +306,8 @@ class KafkajsAdmin implements Admin {
           configs[e.configName] = e.configValue;
       }
     }
-    return { name: topic, partitions, configs };
+    const topicId = await this.topicId(topic);
+    return { name: topic, partitions, ...(topicId !== undefined ? { topicId } : {}), configs };
   }
 
   async groupOffsets(
