@@ -133,7 +133,7 @@ function toRow(e: CatalogEntry): Array<string | number | bigint> {
 export interface CatalogOpenOptions {
   /** Take the writer lock; fails with CATALOG_LOCKED when another live process holds it. */
   writable: boolean;
-  /** Segments kept in memory across cached partitions (default 100,000). */
+  /** Segments kept in memory across cached partitions (default 20,000, about 20 MiB). */
   cacheEntries?: number;
   /** Where the one-line migration notice goes (a catalog in the older JSON-lines format). */
   log?: Logger;
@@ -222,7 +222,7 @@ export class Catalog {
   }
 
   static async open(dir: string, options: CatalogOpenOptions): Promise<Catalog> {
-    const cacheEntries = options.cacheEntries ?? 100_000;
+    const cacheEntries = options.cacheEntries ?? 20_000;
     const path = join(dir, DB);
     if (!options.writable) {
       if ((await stat(path).catch(() => null)) === null && (await legacyExists(dir))) {
@@ -283,7 +283,7 @@ export class Catalog {
     }
     segs = new PartitionSegments();
     if (this.parts.get(topic)?.has(partition) === true) {
-      for (const r of this.stmts.partition.iterate(topic, partition) as Iterable<Row>)
+      for (const r of this.stmts.partition.all(topic, partition) as unknown as Row[])
         segs.upsert(fromRow(r));
     }
     this.cache.set(k, segs);
@@ -327,17 +327,17 @@ export class Catalog {
   put(e: CatalogEntry): Promise<void> {
     try {
       this.requireWritable();
-      const known = this.parts.get(e.topic)?.has(e.partition) === true;
-      const before = known ? this.partitionCount(e.topic, e.partition) : 0;
       const done = this.begin();
       this.stmts.upsert.run(...toRow(e));
-      const after = this.partitionCount(e.topic, e.partition);
-      if (after !== before) this.countPartition(e.topic, e.partition, after);
       const segs = this.cache.get(`${e.topic}\u0000${e.partition}`);
       if (segs !== undefined) {
+        // Cached partitions know whether this is a new segment without asking the database.
         const n = segs.size;
         segs.upsert(e);
         this.cached += segs.size - n;
+        this.countPartition(e.topic, e.partition, segs.size);
+      } else {
+        this.countPartition(e.topic, e.partition, this.partitionCount(e.topic, e.partition));
       }
       return done;
     } catch (err) {
