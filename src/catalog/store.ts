@@ -157,6 +157,8 @@ interface Statements {
   partition: StatementSync;
   all: StatementSync;
   partitionCount: StatementSync;
+  byOffset: StatementSync;
+  byTime: StatementSync;
 }
 
 export class Catalog {
@@ -204,6 +206,16 @@ export class Catalog {
       ),
       all: prep(
         `SELECT ${COLUMNS} FROM segments ORDER BY topic, partition, first_offset, last_offset`,
+        true,
+      ),
+      // First in (first, last) order whose last offset / newest record reaches the value: the
+      // same answer as the prefix-maximum binary searches of PartitionSegments.
+      byOffset: prep(
+        `SELECT ${COLUMNS} FROM segments WHERE topic = ? AND partition = ? AND last_offset >= ? ORDER BY first_offset, last_offset LIMIT 1`,
+        true,
+      ),
+      byTime: prep(
+        `SELECT ${COLUMNS} FROM segments WHERE topic = ? AND partition = ? AND max_ts >= ? ORDER BY first_offset, last_offset LIMIT 1`,
         true,
       ),
       partitionCount: prep(
@@ -290,6 +302,28 @@ export class Catalog {
     this.cached += segs.size;
     this.evict(k);
     return segs;
+  }
+
+  /**
+   * The segment holding `offset` (as PartitionSegments.findByOffset), answered by the database
+   * without reading the whole partition when it is not cached.
+   */
+  findByOffset(topic: string, partition: number, offset: bigint): CatalogEntry | undefined {
+    const segs = this.cache.get(`${topic}\u0000${partition}`);
+    if (segs !== undefined) return segs.findByOffset(offset);
+    if (this.parts.get(topic)?.has(partition) !== true) return undefined;
+    const r = this.stmts.byOffset.get(topic, partition, offset) as Row | undefined;
+    const e = r === undefined ? undefined : fromRow(r);
+    return e !== undefined && e.firstOffset <= offset ? e : undefined;
+  }
+
+  /** The first segment with a record at or after `ts` (as PartitionSegments.findByTime). */
+  findByTime(topic: string, partition: number, ts: bigint): CatalogEntry | undefined {
+    const segs = this.cache.get(`${topic}\u0000${partition}`);
+    if (segs !== undefined) return segs.findByTime(ts);
+    if (this.parts.get(topic)?.has(partition) !== true) return undefined;
+    const r = this.stmts.byTime.get(topic, partition, ts) as Row | undefined;
+    return r === undefined ? undefined : fromRow(r);
   }
 
   get(topic: string, partition: number, first: bigint, last: bigint): CatalogEntry | undefined {

@@ -121,6 +121,30 @@ describe('Catalog persistence', () => {
     await r3.close();
   });
 
+  it('lookups answered by the database equal those of the loaded partition', async () => {
+    const dir = tmp();
+    const w = await Catalog.open(dir, { writable: true });
+    await w.put(entry(0, 99));
+    await w.put(entry(200, 299, { minTimestamp: 5n, maxTimestamp: 50n })); // old producer clock
+    await w.put(entry(100, 199));
+    await w.put(entry(150, 249)); // overlapping copy from another member
+    await w.close();
+    const r = await Catalog.open(dir, { writable: false });
+    const offsets = [0n, 120n, 180n, 220n, 260n, 300n, 5000n];
+    const times = [0n, 995n, 2000n, 2500n, 3000n];
+    const sql = {
+      o: offsets.map((o) => r.findByOffset('t', 0, o)?.firstOffset),
+      t: times.map((t) => r.findByTime('t', 0, t)?.firstOffset),
+    };
+    const segs = r.segments('t', 0); // now cached: answered in memory
+    expect(sql.o).toEqual(offsets.map((o) => segs.findByOffset(o)?.firstOffset));
+    expect(sql.t).toEqual(times.map((t) => segs.findByTime(t)?.firstOffset));
+    expect(sql.o).toEqual([0n, 100n, 100n, 150n, 200n, undefined, undefined]);
+    expect(sql.t).toEqual([0n, 100n, 150n, undefined, undefined]);
+    expect(r.findByOffset('t', 7, 0n)).toBeUndefined();
+    await r.close();
+  });
+
   it('a partition cache smaller than the catalog answers the same as a whole one', async () => {
     const dir = tmp();
     const w = await Catalog.open(dir, { writable: true, cacheEntries: 15 });
