@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS segments (
   flags INTEGER NOT NULL,
   PRIMARY KEY (topic, partition, first_offset, last_offset)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS segments_hot ON segments (topic, partition, first_offset, last_offset)
+  WHERE (flags & 1) = 1;
 CREATE TABLE IF NOT EXISTS partitions (
   topic TEXT NOT NULL, partition INTEGER NOT NULL,
   segments INTEGER NOT NULL, records INTEGER NOT NULL, bytes INTEGER NOT NULL,
@@ -159,6 +161,7 @@ interface Statements {
   partitionCount: StatementSync;
   byOffset: StatementSync;
   byTime: StatementSync;
+  hot: StatementSync;
 }
 
 export class Catalog {
@@ -216,6 +219,10 @@ export class Catalog {
       ),
       byTime: prep(
         `SELECT ${COLUMNS} FROM segments WHERE topic = ? AND partition = ? AND max_ts >= ? ORDER BY first_offset, last_offset LIMIT 1`,
+        true,
+      ),
+      hot: prep(
+        `SELECT ${COLUMNS} FROM segments INDEXED BY segments_hot WHERE (flags & 1) = 1 ORDER BY topic, partition, first_offset, last_offset`,
         true,
       ),
       partitionCount: prep(
@@ -336,6 +343,14 @@ export class Catalog {
   /** Every entry in (topic, partition, offset) order, streamed from the database. */
   *entries(): Generator<CatalogEntry> {
     for (const r of this.stmts.all.iterate() as Iterable<Row>) yield fromRow(r);
+  }
+
+  /**
+   * Entries with a hot copy, in (topic, partition, offset) order, from a partial index: what
+   * tiering looks at each round without reading the cold rest of the catalog.
+   */
+  *hotEntries(): Generator<CatalogEntry> {
+    for (const r of this.stmts.hot.iterate() as Iterable<Row>) yield fromRow(r);
   }
 
   get size(): number {

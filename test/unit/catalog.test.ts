@@ -104,6 +104,10 @@ describe('Catalog persistence', () => {
       hot: 4900,
       cold: 200,
     });
+    expect([...r1.hotEntries()].map((e) => [e.partition, e.firstOffset])).toEqual(
+      [...r1.entries()].filter((e) => e.hot).map((e) => [e.partition, e.firstOffset]),
+    );
+    expect([...r1.hotEntries()]).toHaveLength(49);
     await expect(r1.put(entry(5000, 5009))).rejects.toMatchObject({ code: 'INTERNAL' });
     await r1.close();
     await w.compact();
