@@ -1,5 +1,5 @@
 export { Catalog } from './store.js';
-export type { CatalogOpenOptions } from './store.js';
+export type { CatalogOpenOptions, CatalogSummary } from './store.js';
 export { entryFromMeta, entryKey, entryTiers } from './entry.js';
 export type { CatalogEntry, Tier } from './entry.js';
 export { PartitionSegments } from './partition-segments.js';
@@ -24,5 +24,6 @@ export type {
   TimeLookup,
 } from './query.js';
 export { adoptObjects } from './adopt.js';
+export type { AdoptOptions, AdoptProgress } from './adopt.js';
 export { archivedHighWatermark } from './high-watermark.js';
 export type { ArchivedHighWatermark } from './high-watermark.js';

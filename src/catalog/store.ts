@@ -1,356 +1,635 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, unlink, open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ArchiveError, ErrorCodes } from '../errors.js';
+import type { Logger } from '../log/index.js';
 import { fsyncDir, pidAlive } from '../util/fs.js';
-import { isPackedEntry, pack, unpack, type CatalogEntry, type PackedEntry } from './entry.js';
+import type { CatalogEntry } from './entry.js';
+import { legacyExists, readLegacy, removeLegacy, type LegacySink } from './legacy.js';
 import { PartitionSegments } from './partition-segments.js';
 
 /**
- * The catalog: every segment of every tier, persisted as a snapshot plus an append-only log in
- * one directory.
+ * The catalog: every segment of every tier, in one SQLite database (node:sqlite, WAL mode) in
+ * the catalog directory.
  *
- *   snapshot.jsonl   header line {"format":"kafka-archive-catalog","version":1,"seq":N}, then one
- *                    packed entry per line (written to a temp file, fsync'd, renamed)
- *   log.jsonl        one change per line: <json>\t<8 hex of sha1(json)>, json = {"s":seq,"op":..}
- *   writer.lock      pid@host of the one process allowed to write
+ *   catalog.db (+ -wal, -shm)  table `segments` (one row per segment, primary key topic,
+ *                              partition, first, last) and `partitions` (per-partition counts
+ *                              and byte sums kept by triggers, so topics, partitions and the
+ *                              metrics never scan the segments)
+ *   writer.lock                pid@host of the one process allowed to write
  *
- * Why this and not SQLite: no native module to build, any number of
- * readers while the service writes (readers never lock; they re-read if a compaction replaced the
- * snapshot under them), and crash safety from two simple rules: a torn or corrupt log line ends
- * replay (it and anything after it are dropped), and a snapshot is only ever replaced by rename.
- * Lost tail lines are harmless: the segment files are the truth and the service reconciles the
- * catalog with the hot directory at start (`reconcileHot`), and `catalog rebuild` recreates it
- * from the segments alone.
+ * Opening reads only the partition list; a partition's segments are read when first asked for
+ * and kept in a bounded cache (least recently used partitions dropped past `cacheEntries`), so
+ * memory does not grow with the catalog. Any number of readers while the service writes (WAL:
+ * readers never block the writer and see whole transactions only). Crash safety is SQLite's:
+ * changes are committed in batches (one transaction per event-loop turn), a kill -9 loses at
+ * most the uncommitted batch and never leaves a half-applied one; `flush(true)` makes what is
+ * committed durable against power loss. Lost changes are harmless: the segment files are the
+ * truth, the service reconciles the catalog with the hot directory at start (`reconcileHot`),
+ * and `catalog rebuild` recreates it from the segments alone.
+ *
+ * A catalog in the older snapshot.jsonl + log.jsonl format is migrated on the first writable
+ * open (one log line); a reader opening one before that reads it into memory.
  */
-const FORMAT = 'kafka-archive-catalog';
-const VERSION = 1;
-const SNAPSHOT = 'snapshot.jsonl';
-const LOG = 'log.jsonl';
+const DB = 'catalog.db';
 const LOCK = 'writer.lock';
+const SCHEMA_VERSION = 1;
 
-type LogOp =
-  | { s: number; op: 'put'; e: PackedEntry }
-  | { s: number; op: 'del'; k: [string, number, string, string] };
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS segments (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL,
+  first_offset INTEGER NOT NULL, last_offset INTEGER NOT NULL,
+  range_start INTEGER NOT NULL, range_end INTEGER NOT NULL,
+  min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,
+  record_count INTEGER NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition, first_offset, last_offset)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS segments_hot ON segments (topic, partition, first_offset, last_offset)
+  WHERE (flags & 1) = 1;
+CREATE TABLE IF NOT EXISTS partitions (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL,
+  segments INTEGER NOT NULL, records INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  hot_bytes INTEGER NOT NULL, cold_bytes INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS segments_ins AFTER INSERT ON segments BEGIN
+  INSERT INTO partitions VALUES (NEW.topic, NEW.partition, 1, NEW.record_count, NEW.bytes,
+    NEW.bytes * (NEW.flags & 1), NEW.bytes * ((NEW.flags & 2) >> 1))
+  ON CONFLICT (topic, partition) DO UPDATE SET segments = segments + 1,
+    records = records + excluded.records, bytes = bytes + excluded.bytes,
+    hot_bytes = hot_bytes + excluded.hot_bytes, cold_bytes = cold_bytes + excluded.cold_bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS segments_upd AFTER UPDATE ON segments BEGIN
+  UPDATE partitions SET records = records - OLD.record_count + NEW.record_count,
+    bytes = bytes - OLD.bytes + NEW.bytes,
+    hot_bytes = hot_bytes - OLD.bytes * (OLD.flags & 1) + NEW.bytes * (NEW.flags & 1),
+    cold_bytes = cold_bytes - OLD.bytes * ((OLD.flags & 2) >> 1) + NEW.bytes * ((NEW.flags & 2) >> 1)
+  WHERE topic = NEW.topic AND partition = NEW.partition;
+END;
+CREATE TRIGGER IF NOT EXISTS segments_del AFTER DELETE ON segments BEGIN
+  UPDATE partitions SET segments = segments - 1, records = records - OLD.record_count,
+    bytes = bytes - OLD.bytes, hot_bytes = hot_bytes - OLD.bytes * (OLD.flags & 1),
+    cold_bytes = cold_bytes - OLD.bytes * ((OLD.flags & 2) >> 1)
+  WHERE topic = OLD.topic AND partition = OLD.partition;
+  DELETE FROM partitions WHERE topic = OLD.topic AND partition = OLD.partition AND segments <= 0;
+END;
+`;
 
-/** JSON.parse that answers null instead of throwing. */
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
+const COLUMNS =
+  'topic, partition, first_offset, last_offset, range_start, range_end, min_ts, max_ts, record_count, bytes, sha256, flags';
+
+type Row = [
+  string,
+  bigint,
+  bigint,
+  bigint,
+  bigint,
+  bigint,
+  bigint,
+  bigint,
+  bigint,
+  bigint,
+  string,
+  bigint,
+];
+
+function fromRow(r: Row): CatalogEntry {
+  const flags = Number(r[11]);
+  return {
+    topic: r[0],
+    partition: Number(r[1]),
+    firstOffset: r[2],
+    lastOffset: r[3],
+    rangeStart: r[4],
+    rangeEnd: r[5],
+    minTimestamp: r[6],
+    maxTimestamp: r[7],
+    recordCount: Number(r[8]),
+    bytes: Number(r[9]),
+    sha256: r[10],
+    hot: (flags & 1) !== 0,
+    cold: (flags & 2) !== 0,
+  };
 }
 
-function checksum(json: string): string {
-  return createHash('sha1').update(json).digest('hex').slice(0, 8);
+function toRow(e: CatalogEntry): Array<string | number | bigint> {
+  return [
+    e.topic,
+    e.partition,
+    e.firstOffset,
+    e.lastOffset,
+    e.rangeStart,
+    e.rangeEnd,
+    e.minTimestamp,
+    e.maxTimestamp,
+    e.recordCount,
+    e.bytes,
+    e.sha256,
+    (e.hot ? 1 : 0) | (e.cold ? 2 : 0),
+  ];
 }
 
 export interface CatalogOpenOptions {
   /** Take the writer lock; fails with CATALOG_LOCKED when another live process holds it. */
   writable: boolean;
-  /** Compact when the log has this many lines more than... (default 100,000). */
+  /** Segments kept in memory across cached partitions (default 20,000, about 20 MiB). */
+  cacheEntries?: number;
+  /** Where the one-line migration notice goes (a catalog in the older JSON-lines format). */
+  log?: Logger;
+  /** Accepted for compatibility; SQLite needs no compaction schedule. */
   compactAfter?: number;
 }
 
+/** Totals over the whole catalog, from the per-partition sums (no segment is read). */
+export interface CatalogSummary {
+  segments: number;
+  records: number;
+  bytes: number;
+  hot: number;
+  cold: number;
+}
+
+interface Statements {
+  upsert: StatementSync;
+  del: StatementSync;
+  get: StatementSync;
+  partition: StatementSync;
+  all: StatementSync;
+  partitionCount: StatementSync;
+  byOffset: StatementSync;
+  byTime: StatementSync;
+  hot: StatementSync;
+}
+
 export class Catalog {
-  private readonly byTopic = new Map<string, Map<number, PartitionSegments>>();
-  private seq = 0;
-  private snapshotSeq = 0;
-  private logLines = 0;
-  private log: FileHandle | null = null;
-  private queue: Promise<void> = Promise.resolve();
-  private pending: string[] = [];
+  /** topic -> partition -> segment count, as of open plus this process's own changes. */
+  private readonly parts = new Map<string, Map<number, number>>();
+  private readonly cache = new Map<string, PartitionSegments>();
+  private cached = 0;
+  private stmts: Statements;
+  /** The open transaction of the current batch, committed on the next event-loop turn. */
+  private batch: { done: Promise<void> } | null = null;
+  private closed = false;
 
   private constructor(
+    private readonly db: DatabaseSync,
     readonly dir: string,
     readonly writable: boolean,
-    private readonly compactAfter: number,
+    private readonly cacheEntries: number,
     readonly memoryOnly = false,
-  ) {}
+    private readonly locked = false,
+  ) {
+    const prep = (sql: string, rows: boolean) => {
+      const s = db.prepare(sql);
+      if (rows) {
+        s.setReadBigInts(true);
+        s.setReturnArrays(true);
+      }
+      return s;
+    };
+    const key = 'topic = ? AND partition = ? AND first_offset = ? AND last_offset = ?';
+    this.stmts = {
+      upsert: prep(
+        `INSERT INTO segments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (topic, partition, first_offset, last_offset) DO UPDATE SET
+           range_start = excluded.range_start, range_end = excluded.range_end,
+           min_ts = excluded.min_ts, max_ts = excluded.max_ts,
+           record_count = excluded.record_count, bytes = excluded.bytes,
+           sha256 = excluded.sha256, flags = excluded.flags`,
+        false,
+      ),
+      del: prep(`DELETE FROM segments WHERE ${key}`, false),
+      get: prep(`SELECT ${COLUMNS} FROM segments WHERE ${key}`, true),
+      partition: prep(
+        `SELECT ${COLUMNS} FROM segments WHERE topic = ? AND partition = ? ORDER BY first_offset, last_offset`,
+        true,
+      ),
+      all: prep(
+        `SELECT ${COLUMNS} FROM segments ORDER BY topic, partition, first_offset, last_offset`,
+        true,
+      ),
+      // First in (first, last) order whose last offset / newest record reaches the value: the
+      // same answer as the prefix-maximum binary searches of PartitionSegments.
+      byOffset: prep(
+        `SELECT ${COLUMNS} FROM segments WHERE topic = ? AND partition = ? AND last_offset >= ? ORDER BY first_offset, last_offset LIMIT 1`,
+        true,
+      ),
+      byTime: prep(
+        `SELECT ${COLUMNS} FROM segments WHERE topic = ? AND partition = ? AND max_ts >= ? ORDER BY first_offset, last_offset LIMIT 1`,
+        true,
+      ),
+      hot: prep(
+        `SELECT ${COLUMNS} FROM segments INDEXED BY segments_hot WHERE (flags & 1) = 1 ORDER BY topic, partition, first_offset, last_offset`,
+        true,
+      ),
+      partitionCount: prep(
+        'SELECT segments FROM partitions WHERE topic = ? AND partition = ?',
+        false,
+      ),
+    };
+    const list = db.prepare('SELECT topic, partition, segments FROM partitions');
+    for (const r of list.iterate() as Iterable<{
+      topic: string;
+      partition: number;
+      segments: number;
+    }>) {
+      this.countPartition(r.topic, r.partition, r.segments);
+    }
+  }
 
   static async open(dir: string, options: CatalogOpenOptions): Promise<Catalog> {
-    const c = new Catalog(dir, options.writable, options.compactAfter ?? 100_000);
-    if (options.writable) {
-      await mkdir(dir, { recursive: true });
-      await acquireLock(dir);
-      try {
-        const validBytes = await c.load();
-        // Drop a torn tail so new lines are never appended after garbage.
-        const fh = await open(join(dir, LOG), 'a+');
-        const st = await fh.stat();
-        if (st.size > validBytes) await fh.truncate(validBytes);
-        c.log = fh;
-      } catch (err) {
-        await unlink(join(dir, LOCK)).catch(() => undefined);
-        throw err;
+    const cacheEntries = options.cacheEntries ?? 20_000;
+    const path = join(dir, DB);
+    if (!options.writable) {
+      if ((await stat(path).catch(() => null)) === null && (await legacyExists(dir))) {
+        // Not migrated yet (the service has not opened it since the upgrade): read it whole.
+        const c = new Catalog(memoryDb(), dir, false, Number.POSITIVE_INFINITY, true);
+        await c.importLegacy(dir);
+        return c;
       }
-    } else {
-      await c.loadConsistent();
+      const db = openDb(path, true);
+      return new Catalog(db, dir, false, cacheEntries);
     }
-    return c;
+    await mkdir(dir, { recursive: true });
+    await acquireLock(dir);
+    try {
+      const exists = (await stat(path).catch(() => null)) !== null;
+      const legacy = await legacyExists(dir);
+      if (!exists && legacy) await migrate(dir, options.log);
+      else if (legacy) await removeLegacy(dir); // migrated before a crash removed them
+      const db = openDb(path, false);
+      return new Catalog(db, dir, true, cacheEntries, false, true);
+    } catch (err) {
+      await unlink(join(dir, LOCK)).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** A catalog kept in memory only (built from the segments by a command that cannot write). */
   static memory(): Catalog {
-    return new Catalog('', true, Number.POSITIVE_INFINITY, true);
+    return new Catalog(memoryDb(), '', true, Number.POSITIVE_INFINITY, true);
   }
 
   /** True when a catalog has been written in `dir`. */
   static async exists(dir: string): Promise<boolean> {
-    return (
-      (await stat(join(dir, SNAPSHOT)).catch(() => null)) !== null ||
-      (await stat(join(dir, LOG)).catch(() => null)) !== null
-    );
+    return (await stat(join(dir, DB)).catch(() => null)) !== null || legacyExists(dir);
   }
 
   // ---- reading --------------------------------------------------------------------------------
 
   topics(): string[] {
-    return [...this.byTopic.keys()].filter((t) => this.partitions(t).length > 0).sort();
+    return [...this.parts.keys()].sort();
   }
 
   partitions(topic: string): number[] {
-    const m = this.byTopic.get(topic);
+    const m = this.parts.get(topic);
     if (m === undefined) return [];
-    return [...m.entries()]
-      .filter(([, s]) => s.size > 0)
-      .map(([p]) => p)
-      .sort((a, b) => a - b);
+    return [...m.keys()].sort((a, b) => a - b);
   }
 
+  /** The segments of a partition in offset order (read from the database on first use). */
   segments(topic: string, partition: number): PartitionSegments {
-    return this.byTopic.get(topic)?.get(partition) ?? new PartitionSegments();
+    const k = `${topic}\u0000${partition}`;
+    let segs = this.cache.get(k);
+    if (segs !== undefined) {
+      // Most recently used last.
+      this.cache.delete(k);
+      this.cache.set(k, segs);
+      return segs;
+    }
+    segs = new PartitionSegments();
+    if (this.parts.get(topic)?.has(partition) === true) {
+      for (const r of this.stmts.partition.all(topic, partition) as unknown as Row[])
+        segs.upsert(fromRow(r));
+    }
+    this.cache.set(k, segs);
+    this.cached += segs.size;
+    this.evict(k);
+    return segs;
+  }
+
+  /**
+   * The segment holding `offset` (as PartitionSegments.findByOffset), answered by the database
+   * without reading the whole partition when it is not cached.
+   */
+  findByOffset(topic: string, partition: number, offset: bigint): CatalogEntry | undefined {
+    const segs = this.cache.get(`${topic}\u0000${partition}`);
+    if (segs !== undefined) return segs.findByOffset(offset);
+    if (this.parts.get(topic)?.has(partition) !== true) return undefined;
+    const r = this.stmts.byOffset.get(topic, partition, offset) as Row | undefined;
+    const e = r === undefined ? undefined : fromRow(r);
+    return e !== undefined && e.firstOffset <= offset ? e : undefined;
+  }
+
+  /** The first segment with a record at or after `ts` (as PartitionSegments.findByTime). */
+  findByTime(topic: string, partition: number, ts: bigint): CatalogEntry | undefined {
+    const segs = this.cache.get(`${topic}\u0000${partition}`);
+    if (segs !== undefined) return segs.findByTime(ts);
+    if (this.parts.get(topic)?.has(partition) !== true) return undefined;
+    const r = this.stmts.byTime.get(topic, partition, ts) as Row | undefined;
+    return r === undefined ? undefined : fromRow(r);
   }
 
   get(topic: string, partition: number, first: bigint, last: bigint): CatalogEntry | undefined {
-    return this.byTopic.get(topic)?.get(partition)?.get(first, last);
+    const segs = this.cache.get(`${topic}\u0000${partition}`);
+    if (segs !== undefined) return segs.get(first, last);
+    const r = this.stmts.get.get(topic, partition, first, last) as Row | undefined;
+    return r === undefined ? undefined : fromRow(r);
   }
 
+  /** Every entry in (topic, partition, offset) order, streamed from the database. */
   *entries(): Generator<CatalogEntry> {
-    for (const parts of this.byTopic.values()) for (const segs of parts.values()) yield* segs.all();
+    for (const r of this.stmts.all.iterate() as Iterable<Row>) yield fromRow(r);
+  }
+
+  /**
+   * Entries with a hot copy, in (topic, partition, offset) order, from a partial index: what
+   * tiering looks at each round without reading the cold rest of the catalog.
+   */
+  *hotEntries(): Generator<CatalogEntry> {
+    for (const r of this.stmts.hot.iterate() as Iterable<Row>) yield fromRow(r);
   }
 
   get size(): number {
     let n = 0;
-    for (const parts of this.byTopic.values()) for (const segs of parts.values()) n += segs.size;
+    for (const m of this.parts.values()) for (const c of m.values()) n += c;
     return n;
+  }
+
+  /** Segment, record and byte totals (per-partition sums kept by the database). */
+  summary(): CatalogSummary {
+    if (this.closed) return { segments: 0, records: 0, bytes: 0, hot: 0, cold: 0 };
+    const r = this.db
+      .prepare(
+        'SELECT coalesce(sum(segments), 0) AS segments, coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes, coalesce(sum(hot_bytes), 0) AS hot, coalesce(sum(cold_bytes), 0) AS cold FROM partitions',
+      )
+      .get() as unknown as CatalogSummary;
+    return { ...r };
   }
 
   // ---- writing --------------------------------------------------------------------------------
 
-  /** Adds or replaces a segment's entry. */
+  /** Adds or replaces a segment's entry; resolves once its batch is committed. */
   put(e: CatalogEntry): Promise<void> {
-    this.apply({ s: 0, op: 'put', e: pack(e) });
-    return this.append({ op: 'put', e: pack(e) });
+    try {
+      this.requireWritable();
+      const done = this.begin();
+      this.stmts.upsert.run(...toRow(e));
+      const segs = this.cache.get(`${e.topic}\u0000${e.partition}`);
+      if (segs !== undefined) {
+        // Cached partitions know whether this is a new segment without asking the database.
+        const n = segs.size;
+        segs.upsert(e);
+        this.cached += segs.size - n;
+        this.countPartition(e.topic, e.partition, segs.size);
+      } else {
+        this.countPartition(e.topic, e.partition, this.partitionCount(e.topic, e.partition));
+      }
+      return done;
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   remove(
     e: Pick<CatalogEntry, 'topic' | 'partition' | 'firstOffset' | 'lastOffset'>,
   ): Promise<void> {
-    const k: [string, number, string, string] = [
-      e.topic,
-      e.partition,
-      e.firstOffset.toString(),
-      e.lastOffset.toString(),
-    ];
-    this.apply({ s: 0, op: 'del', k });
-    return this.append({ op: 'del', k });
+    try {
+      this.requireWritable();
+      const done = this.begin();
+      this.stmts.del.run(e.topic, e.partition, e.firstOffset, e.lastOffset);
+      this.countPartition(e.topic, e.partition, this.partitionCount(e.topic, e.partition));
+      const segs = this.cache.get(`${e.topic}\u0000${e.partition}`);
+      if (segs?.remove(e.firstOffset, e.lastOffset) !== undefined) this.cached--;
+      return done;
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
-  /** Waits until every change so far is written to the log file (and fsync'd when `sync`). */
-  async flush(sync = false): Promise<void> {
-    this.queue = this.queue.then(() => this.writePending(sync));
-    await this.queue;
+  /** Commits every change so far (and makes it durable against power loss when `sync`). */
+  flush(sync = false): Promise<void> {
+    try {
+      this.commit();
+      if (sync && this.locked && !this.closed) {
+        // WAL with synchronous=NORMAL syncs only at checkpoints; one FULL commit syncs the WAL
+        // file, and with it every commit before.
+        this.db.exec('PRAGMA synchronous = FULL');
+        try {
+          this.db.exec("BEGIN; INSERT OR REPLACE INTO meta VALUES ('synced', unixepoch()); COMMIT");
+        } finally {
+          this.db.exec('PRAGMA synchronous = NORMAL');
+        }
+      }
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
-  /** Writes a fresh snapshot and empties the log. */
+  /** Commits, and folds the write-ahead log into the database file. */
   async compact(): Promise<void> {
-    this.queue = this.queue.then(() => this.doCompact());
-    await this.queue;
+    await this.flush();
+    if (this.locked && !this.closed) this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {
-    if (this.log === null) return;
-    await this.flush(true);
-    await this.log.close();
-    this.log = null;
-    await unlink(join(this.dir, LOCK)).catch(() => undefined);
-  }
-
-  private append(
-    op: { op: 'put'; e: PackedEntry } | { op: 'del'; k: [string, number, string, string] },
-  ): Promise<void> {
-    if (!this.writable) {
-      return Promise.reject(
-        new ArchiveError(ErrorCodes.INTERNAL, 'catalog opened read-only; cannot write'),
-      );
-    }
-    if (this.memoryOnly) return Promise.resolve();
-    const json = JSON.stringify({ s: ++this.seq, ...op });
-    this.pending.push(`${json}\t${checksum(json)}\n`);
-    // Lines written together when many changes arrive at once (rebuild, reconcile).
-    if (this.pending.length === 1) {
-      this.queue = this.queue.then(async () => {
-        await this.writePending(false);
-        if (this.logLines > this.compactAfter && this.logLines > this.size / 2)
-          await this.doCompact();
-      });
-    }
-    return this.queue;
-  }
-
-  private async writePending(sync: boolean): Promise<void> {
-    if (this.log === null) return;
-    if (this.pending.length > 0) {
-      const chunk = this.pending.join('');
-      const n = this.pending.length;
-      this.pending = [];
-      await this.log.appendFile(chunk);
-      this.logLines += n;
-    }
-    if (sync) await this.log.datasync();
-  }
-
-  private async doCompact(): Promise<void> {
-    if (this.log === null) return;
-    await this.writePending(false);
-    const tmp = join(this.dir, `.${SNAPSHOT}.tmp`);
-    const fh = await open(tmp, 'w');
+    if (this.closed) return;
     try {
-      let buf = `${JSON.stringify({ format: FORMAT, version: VERSION, seq: this.seq })}\n`;
-      for (const e of this.entries()) {
-        buf += `${JSON.stringify(pack(e))}\n`;
-        if (buf.length > 1 << 20) {
-          await fh.write(buf);
-          buf = '';
-        }
-      }
-      await fh.write(buf);
-      await fh.sync();
+      if (this.writable) await this.flush(true);
     } finally {
-      await fh.close();
-    }
-    await rename(tmp, join(this.dir, SNAPSHOT));
-    await fsyncDir(this.dir);
-    // Every logged change is in the snapshot (its seq says so): the log can start over. A crash
-    // before the truncate is harmless, replay skips lines with s <= snapshot seq.
-    await this.log.truncate(0);
-    await this.log.sync();
-    this.snapshotSeq = this.seq;
-    this.logLines = 0;
-  }
-
-  // ---- loading --------------------------------------------------------------------------------
-
-  private apply(op: LogOp): void {
-    if (op.op === 'put') {
-      const e = unpack(op.e);
-      let parts = this.byTopic.get(e.topic);
-      if (parts === undefined) this.byTopic.set(e.topic, (parts = new Map()));
-      let segs = parts.get(e.partition);
-      if (segs === undefined) parts.set(e.partition, (segs = new PartitionSegments()));
-      segs.upsert(e);
-    } else {
-      const [topic, partition, first, last] = op.k;
-      this.byTopic.get(topic)?.get(partition)?.remove(BigInt(first), BigInt(last));
+      this.closed = true;
+      this.db.close();
+      this.cache.clear();
+      if (this.locked) await unlink(join(this.dir, LOCK)).catch(() => undefined);
     }
   }
 
-  private reset(): void {
-    this.byTopic.clear();
-    this.seq = 0;
-    this.snapshotSeq = 0;
-    this.logLines = 0;
+  // ---- internals ------------------------------------------------------------------------------
+
+  private requireWritable(): void {
+    if (!this.writable)
+      throw new ArchiveError(ErrorCodes.INTERNAL, 'catalog opened read-only; cannot write');
+    if (this.closed) throw new ArchiveError(ErrorCodes.INTERNAL, 'catalog is closed');
   }
 
-  /** Loads snapshot + log; returns the byte length of the valid part of the log. */
-  private async load(): Promise<number> {
-    this.reset();
-    await this.loadSnapshot();
-    return this.loadLog();
+  /** Opens the batch transaction if none is open; the promise settles when it commits. */
+  private begin(): Promise<void> {
+    if (this.batch !== null) return this.batch.done;
+    this.db.exec('BEGIN');
+    const batch: { done: Promise<void> } = {
+      done: new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          try {
+            if (this.batch === batch) this.commit();
+            resolve();
+          } catch (err) {
+            reject(err as Error);
+          }
+        });
+      }),
+    };
+    this.batch = batch;
+    return batch.done;
   }
 
-  /**
-   * Readers: load, and load again if a compaction replaced the snapshot meanwhile (the log they
-   * read may then already be truncated).
-   */
-  private async loadConsistent(): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const before = await stat(join(this.dir, SNAPSHOT)).catch(() => null);
-      await this.load();
-      const after = await stat(join(this.dir, SNAPSHOT)).catch(() => null);
-      if (before?.ino === after?.ino && before?.mtimeMs === after?.mtimeMs) return;
-    }
-    throw new ArchiveError(
-      ErrorCodes.CATALOG_CORRUPT,
-      `catalog ${this.dir} kept changing while being read; try again`,
-      { retryable: true },
-    );
-  }
-
-  private async loadSnapshot(): Promise<void> {
-    const path = join(this.dir, SNAPSHOT);
-    if ((await stat(path).catch(() => null)) === null) return;
-    const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-    // The snapshot is only ever replaced whole (rename), so unlike the log's tail a bad line
-    // here is damage from outside: refuse to load rather than silently drop segments.
-    const corrupt = (lineNo: number, why: string) =>
-      new ArchiveError(
-        ErrorCodes.CATALOG_CORRUPT,
-        `${path} line ${lineNo}: ${why}; rebuild the catalog with \`kafka-archive catalog rebuild\``,
-        { details: { path, line: lineNo } },
-      );
-    let lineNo = 0;
-    for await (const line of lines) {
-      lineNo++;
-      if (lineNo === 1) {
-        const h = parseJson(line) as { format?: string; version?: number; seq?: number } | null;
-        if (h?.format !== FORMAT || h.version !== VERSION || typeof h.seq !== 'number') {
-          throw corrupt(lineNo, `not a version ${VERSION} kafka-archive catalog header`);
-        }
-        this.seq = this.snapshotSeq = h.seq;
-        continue;
-      }
-      if (line.length === 0) continue;
-      const e = parseJson(line);
-      if (!isPackedEntry(e)) throw corrupt(lineNo, 'not a catalog entry');
-      this.apply({ s: 0, op: 'put', e });
-    }
-  }
-
-  private async loadLog(): Promise<number> {
-    let text: string;
+  private commit(): void {
+    if (this.batch === null) return;
+    this.batch = null;
     try {
-      text = await readFile(join(this.dir, LOG), 'utf8');
+      this.db.exec('COMMIT');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
       throw err;
     }
-    let pos = 0;
-    while (pos < text.length) {
-      const nl = text.indexOf('\n', pos);
-      if (nl < 0) break; // torn last line
-      const line = text.slice(pos, nl);
-      const tab = line.lastIndexOf('\t');
-      const json = tab < 0 ? '' : line.slice(0, tab);
-      if (tab < 0 || checksum(json) !== line.slice(tab + 1)) break;
-      let op: LogOp;
-      try {
-        op = JSON.parse(json) as LogOp;
-      } catch {
-        break;
-      }
-      if (op.s > this.snapshotSeq) this.apply(op);
-      if (op.s > this.seq) this.seq = op.s;
-      this.logLines++;
-      pos = nl + 1;
-    }
-    return Buffer.byteLength(text.slice(0, pos));
   }
+
+  private partitionCount(topic: string, partition: number): number {
+    const r = this.stmts.partitionCount.get(topic, partition) as { segments: number } | undefined;
+    return r?.segments ?? 0;
+  }
+
+  private countPartition(topic: string, partition: number, n: number): void {
+    let m = this.parts.get(topic);
+    if (n <= 0) {
+      m?.delete(partition);
+      if (m?.size === 0) this.parts.delete(topic);
+      return;
+    }
+    if (m === undefined) this.parts.set(topic, (m = new Map()));
+    m.set(partition, n);
+  }
+
+  /** Drops least recently used partitions (never `keep`) while over the cache budget. */
+  private evict(keep: string): void {
+    for (const [k, segs] of this.cache) {
+      if (this.cached <= this.cacheEntries) return;
+      if (k === keep) continue;
+      this.cache.delete(k);
+      this.cached -= segs.size;
+    }
+  }
+
+  /** Reads a legacy JSON-lines catalog into this (memory) catalog. */
+  private async importLegacy(dir: string): Promise<void> {
+    await importInto(this.db, dir);
+    this.parts.clear();
+    for (const r of this.db
+      .prepare('SELECT topic, partition, segments FROM partitions')
+      .iterate() as Iterable<{ topic: string; partition: number; segments: number }>) {
+      this.countPartition(r.topic, r.partition, r.segments);
+    }
+  }
+}
+
+function memoryDb(): DatabaseSync {
+  const db = new DatabaseSync(':memory:');
+  db.exec(SCHEMA);
+  return db;
+}
+
+function openDb(path: string, readOnly: boolean): DatabaseSync {
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { readOnly, timeout: 10_000 });
+  } catch (err) {
+    throw new ArchiveError(
+      ErrorCodes.CATALOG_CORRUPT,
+      `cannot open catalog ${path}: ${(err as Error).message}`,
+      { details: { path } },
+    );
+  }
+  try {
+    if (!readOnly) {
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
+      db.exec(SCHEMA);
+      const v = db.prepare("SELECT v FROM meta WHERE k = 'schema'").get() as
+        { v: string } | undefined;
+      if (v === undefined)
+        db.prepare("INSERT INTO meta VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+      else if (Number(v.v) !== SCHEMA_VERSION)
+        throw new Error(`schema version ${v.v}, expected ${SCHEMA_VERSION}`);
+    } else {
+      const v = db.prepare("SELECT v FROM meta WHERE k = 'schema'").get() as
+        { v: string } | undefined;
+      if (v === undefined || Number(v.v) !== SCHEMA_VERSION)
+        throw new Error(`not a version ${SCHEMA_VERSION} kafka-archive catalog`);
+    }
+    db.exec('PRAGMA cache_size = -8192'); // 8 MiB page cache
+  } catch (err) {
+    db.close();
+    throw new ArchiveError(
+      ErrorCodes.CATALOG_CORRUPT,
+      `catalog ${path}: ${(err as Error).message}; rebuild it with \`kafka-archive catalog rebuild\``,
+      { details: { path } },
+    );
+  }
+  return db;
+}
+
+/** Streams a legacy catalog into `db` in one transaction. */
+async function importInto(db: DatabaseSync, dir: string): Promise<number> {
+  const upsert = db.prepare(
+    `INSERT INTO segments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (topic, partition, first_offset, last_offset) DO UPDATE SET
+       range_start = excluded.range_start, range_end = excluded.range_end,
+       min_ts = excluded.min_ts, max_ts = excluded.max_ts,
+       record_count = excluded.record_count, bytes = excluded.bytes,
+       sha256 = excluded.sha256, flags = excluded.flags`,
+  );
+  const del = db.prepare(
+    'DELETE FROM segments WHERE topic = ? AND partition = ? AND first_offset = ? AND last_offset = ?',
+  );
+  const sink: LegacySink = {
+    put: (e) => upsert.run(...toRow(e)),
+    remove: (k) => del.run(k.topic, k.partition, k.firstOffset, k.lastOffset),
+  };
+  db.exec('BEGIN');
+  try {
+    await readLegacy(dir, sink);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+  const r = db.prepare('SELECT coalesce(sum(segments), 0) AS n FROM partitions').get() as {
+    n: number;
+  };
+  return r.n;
+}
+
+/**
+ * Migrates a snapshot.jsonl + log.jsonl catalog: into a temporary database, renamed to
+ * catalog.db once complete, then the old files are removed. A crash at any point leaves either
+ * the old catalog (migrated again at the next open) or the new one.
+ */
+async function migrate(dir: string, log: Logger | undefined): Promise<void> {
+  const t0 = Date.now();
+  const tmp = join(dir, `.${DB}.migrating`);
+  await rm(tmp, { force: true });
+  await rm(`${tmp}-wal`, { force: true });
+  await rm(`${tmp}-shm`, { force: true });
+  const db = openDb(tmp, false);
+  let segments: number;
+  try {
+    segments = await importInto(db, dir);
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  const fh = await open(tmp, 'r+');
+  await fh.sync();
+  await fh.close();
+  await rename(tmp, join(dir, DB));
+  await fsyncDir(dir);
+  await removeLegacy(dir);
+  log?.info(
+    { catalogDir: dir, segments, ms: Date.now() - t0 },
+    'catalog migrated from snapshot.jsonl/log.jsonl to catalog.db (SQLite)',
+  );
 }
 
 async function acquireLock(dir: string): Promise<void> {

@@ -245,17 +245,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   );
   const catalog = deps.catalog;
   if (catalog !== null) {
-    const summary = memo(() => {
-      const s = { segments: 0, records: 0, bytes: 0, hot: 0, cold: 0 };
-      for (const e of catalog.entries()) {
-        s.segments++;
-        s.records += e.recordCount;
-        s.bytes += e.bytes;
-        if (e.hot) s.hot += e.bytes;
-        if (e.cold) s.cold += e.bytes;
-      }
-      return s;
-    });
+    const summary = memo(() => catalog.summary());
     gauge('catalog_segments', 'Segments in the catalog.', () => summary().segments);
     gauge(
       'catalog_records',

@@ -48,7 +48,7 @@ const RECONCILE_INTERVAL_MS = 30_000;
 /** The catalog as its writer, or null (with a warning) when another process writes it. */
 async function openServiceCatalog(config: Config, log: Logger): Promise<Catalog | null> {
   try {
-    return await Catalog.open(config.catalog.dir, { writable: true });
+    return await Catalog.open(config.catalog.dir, { writable: true, log });
   } catch (err) {
     if (!(err instanceof ArchiveError) || err.code !== ErrorCodes.CATALOG_LOCKED) throw err;
     log.warn(

@@ -9,9 +9,13 @@ import { createObjectStore, type ObjectStore } from '../storage/index.js';
  * Opens the catalog as its one writer. When another process (the running service) holds it, the
  * CATALOG_LOCKED error says what to do instead: `hint`, e.g. "stop the service first".
  */
-export async function openCatalogForWrite(dir: string, hint: string): Promise<Catalog> {
+export async function openCatalogForWrite(
+  dir: string,
+  hint: string,
+  log?: Logger,
+): Promise<Catalog> {
   try {
-    return await Catalog.open(dir, { writable: true });
+    return await Catalog.open(dir, { writable: true, ...(log !== undefined ? { log } : {}) });
   } catch (err) {
     if (err instanceof ArchiveError && err.code === ErrorCodes.CATALOG_LOCKED) {
       throw new ArchiveError(ErrorCodes.CATALOG_LOCKED, `${err.message}: ${hint}`, {

@@ -6,6 +6,9 @@ import type { Logger } from '../log/index.js';
 import { createObjectStore } from '../storage/index.js';
 import { openCatalogForWrite } from './catalog.js';
 
+/** How often a rebuild reports progress (log lines, on stderr for the CLI). */
+const PROGRESS_MS = 5_000;
+
 export interface RebuildResult {
   catalogDir: string;
   segments: number;
@@ -32,15 +35,33 @@ export async function rebuildCatalog(
   const work = `${dir}.rebuild`;
   const t0 = Date.now();
   // Refuse while the service writes the catalog (it holds the writer lock).
-  await (await openCatalogForWrite(dir, 'stop the service before rebuilding its catalog')).close();
-  const next = await Catalog.open(work, { writable: true });
+  await (
+    await openCatalogForWrite(dir, 'stop the service before rebuilding its catalog', log)
+  ).close();
+  const next = await Catalog.open(work, { writable: true, log });
   const r = await reconcileHot(next, new LocalSegmentIndex(config.archiver.hotDir), log, {
     concurrency: options.concurrency,
   });
   const store = createObjectStore(config.storage, log);
   let cold: number;
   try {
-    cold = await adoptObjects(next, store, config.archiver.hotDir, log);
+    let lastReport = Date.now();
+    cold = await adoptObjects(next, store, config.archiver.hotDir, log, {
+      concurrency: options.concurrency,
+      progress: (p) => {
+        if (Date.now() - lastReport < PROGRESS_MS) return;
+        lastReport = Date.now();
+        const s = (Date.now() - t0) / 1000;
+        log.info(
+          {
+            ...p,
+            seconds: Math.round(s),
+            footersPerSecond: Math.round(p.read / Math.max(0.001, s)),
+          },
+          'catalog rebuild: reading object footers',
+        );
+      },
+    });
   } finally {
     await store.close();
   }

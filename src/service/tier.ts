@@ -24,6 +24,7 @@ export async function runTierPass(
   const catalog = await openCatalogForWrite(
     config.catalog.dir,
     'the running service tiers on its own (tiering.minAgeMs); stop it to tier by hand',
+    log,
   );
   const store = createObjectStore(config.storage, log);
   try {

@@ -135,16 +135,12 @@ export class Tierer {
     const { catalog, config } = this.deps;
     const now = BigInt(filter.now ?? Date.now());
     const minAge = BigInt(filter.olderThanMs ?? config.minAgeMs);
-    let topics = catalog.topics();
-    if (filter.topic !== undefined) topics = topics.filter(topicSpecMatcher(filter.topic));
+    const match = filter.topic !== undefined ? topicSpecMatcher(filter.topic) : () => true;
     const out: CatalogEntry[] = [];
-    for (const topic of topics) {
-      for (const p of catalog.partitions(topic)) {
-        for (const e of catalog.segments(topic, p).all()) {
-          if (!e.hot || now - e.maxTimestamp < minAge) continue;
-          if (!e.cold || config.evictHot || filter.evict === true) out.push(e);
-        }
-      }
+    // Only hot entries are candidates: read from the catalog's index of them, never every segment.
+    for (const e of catalog.hotEntries()) {
+      if (!match(e.topic) || now - e.maxTimestamp < minAge) continue;
+      if (!e.cold || config.evictHot || filter.evict === true) out.push(e);
     }
     out.sort((a, b) =>
       a.maxTimestamp < b.maxTimestamp ? -1 : a.maxTimestamp > b.maxTimestamp ? 1 : 0,

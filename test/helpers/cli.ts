@@ -35,6 +35,41 @@ export function cliFromSource(args: string[], env: Record<string, string> = {}):
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * cliFromSource without blocking the event loop (a test that also reads a running service's
+ * log pipe while the command runs).
+ */
+export async function cliFromSourceAsync(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  try {
+    const r = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { main, exitWhenFlushed } = await import(${JSON.stringify(MAIN)}); exitWhenFlushed(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args), ...env },
+        timeout: 120_000,
+        maxBuffer: 64 << 20,
+      },
+    );
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: typeof e.code === 'number' ? e.code : null,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    };
+  }
+}
+
 /** `kafka-archive <args>` as users run it: the built bin, in a child process with `env`. */
 export async function cliBuilt(args: string[], env: Record<string, string>): Promise<CliResult> {
   try {

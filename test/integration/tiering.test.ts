@@ -3,6 +3,7 @@
 // wrong credentials. This file starts its own versitygw (scripts/s3.sh) so it can stop it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -20,6 +21,7 @@ import {
   type ProduceRecord,
 } from '../../src/index.js';
 import { waitFor } from '../helpers/archive.js';
+import { cliFromSourceAsync } from '../helpers/cli.js';
 import {
   metricOf,
   spawnArchiver,
@@ -78,6 +80,16 @@ function envFor(name: string, topic: string, over: Record<string, string> = {}) 
     KAFKA_ARCHIVE_LOG__LEVEL: 'info',
     ...over,
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 function start(env: Record<string, string>): ArchiverProcess {
@@ -266,6 +278,31 @@ describe(`tiering to versitygw on Kafka ${kafkaInfo.version}`, () => {
     expect(String(errors[0]!.err)).not.toContain('wrong-secret');
     expect(JSON.stringify(p.logs)).not.toContain('wrong-secret');
     expect(p.isRunning()).toBe(true);
+    expect(await stopProcess(p)).toBe(0);
+    live.splice(live.indexOf(p), 1);
+    await admin.disconnect();
+  }, 120_000);
+  it('kafka-archive tier while the service runs: one round through its API, not CATALOG_LOCKED', async () => {
+    const topic = `tierapi-${Math.random().toString(36).slice(2, 8)}`;
+    const admin = await client.admin();
+    await admin.createTopics([{ name: topic, partitions: 1 }]);
+    const token = 'a'.repeat(20) + Math.random().toString(36).slice(2);
+    const env = envFor('api', topic, {
+      KAFKA_ARCHIVE_TIERING__MIN_AGE_MS: '7d', // the service does not tier these on its own
+      KAFKA_ARCHIVE_SERVER__PORT: String(await freePort()),
+      KAFKA_ARCHIVE_SERVER__AUTH__ADMIN_TOKENS: token,
+      KAFKA_ARCHIVE_SERVER__AUTH__OPEN_METRICS: 'true',
+    });
+    await produce(topic, 100);
+    const p = start(env);
+    const sealed = await waitForMetric(p, 'catalog_segments', (n) => n >= 1, 60_000);
+    const r = await cliFromSourceAsync(['--json', 'tier', '--older-than', '0'], env);
+    expect(r.stderr).not.toContain('CATALOG_LOCKED');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { uploaded: number; store: string };
+    expect(out.uploaded).toBeGreaterThanOrEqual(sealed);
+    expect(out.store).toContain('the running service at http://127.0.0.1:');
+    expect(p.logs.some((l) => l.msg === 'segment tiered and verified')).toBe(true);
     expect(await stopProcess(p)).toBe(0);
     live.splice(live.indexOf(p), 1);
     await admin.disconnect();

@@ -78,6 +78,21 @@ describe('user mistakes', { timeout: 90_000 }, () => {
     expect(cli(['--debug', 'offsets', 'x'], env).stderr).toMatch(STACK);
   });
 
+  it('a catalog.db that is not a database: CATALOG_CORRUPT in one line, exit 3', () => {
+    const env = dataEnv('corrupt-db');
+    const catalog = env.KAFKA_ARCHIVE_CATALOG__DIR as string;
+    mkdirSync(catalog, { recursive: true });
+    writeFileSync(join(catalog, 'catalog.db'), 'garbage, not SQLite\n'.repeat(300));
+    const r = cli(['offsets', 'x'], env);
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^kafka-archive: \[CATALOG_CORRUPT\] catalog .*catalog\.db: .*rebuild it/,
+    );
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
   it('tier with an unreachable S3 endpoint: one [STORAGE_UNAVAILABLE] line, exit 1', () => {
     const r = cli(['tier'], {
       ...dataEnv('s3down'),

@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { ArchiveError, ErrorCodes, parseDurationMs, runTierPass } from '../../index.js';
+import {
+  ArchiveError,
+  ErrorCodes,
+  parseDurationMs,
+  runTierPass,
+  type TierPassResult,
+} from '../../index.js';
+import { postService, serviceApi } from '../service-api.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { toJson } from '../format.js';
@@ -8,7 +15,7 @@ export function registerTier(program: Command, setExit: (code: number) => void):
   program
     .command('tier')
     .description(
-      'tier sealed segments to the object store now: upload, verify (size + SHA-256 of the bytes sent, checked by the server per part; read back where a store cannot), then evict the hot copy (tiering.evictHot). The service tiers on its own schedule; use this while it is stopped.',
+      'tier sealed segments to the object store now: upload, verify (size + SHA-256 of the bytes sent, checked by the server per part; read back where a store cannot), then evict the hot copy (tiering.evictHot). The service tiers on its own schedule; while it runs, this asks it for one round now (POST /api/tier with the first server.auth.adminTokens).',
     )
     .option('--topic <topic>', 'only this topic (name or whole-name regular expression)')
     .option(
@@ -31,10 +38,32 @@ export function registerTier(program: Command, setExit: (code: number) => void):
           );
         }
       }
-      const r = await runTierPass(ctx.config, ctx.log, {
+      const filter = {
         ...(opts.topic !== undefined ? { topic: opts.topic } : {}),
         ...(olderThanMs !== undefined ? { olderThanMs } : {}),
-      });
+      };
+      let r: TierPassResult;
+      try {
+        r = await runTierPass(ctx.config, ctx.log, filter);
+      } catch (err) {
+        // The running service holds the catalog: one round through its API instead.
+        if (!(err instanceof ArchiveError) || err.code !== ErrorCodes.CATALOG_LOCKED) throw err;
+        const api = serviceApi(ctx.config);
+        if (api === null) throw err;
+        const q = new URLSearchParams();
+        if (filter.topic !== undefined) q.set('topic', filter.topic);
+        if (filter.olderThanMs !== undefined) q.set('olderThan', `${filter.olderThanMs}ms`);
+        ctx.log.info(
+          { url: api.url },
+          'the running service holds the catalog: tiering through its API',
+        );
+        const answer = (await postService(api, `/api/tier${q.size > 0 ? `?${q}` : ''}`)) as Omit<
+          TierPassResult,
+          'store'
+        > | null;
+        if (answer === null) throw err;
+        r = { ...answer, store: `the running service at ${api.url}` };
+      }
       if (ctx.json) ctx.out(toJson(r));
       else
         ctx.out(
