@@ -174,6 +174,10 @@ export const ERROR_TABLE = {
     summary: 'a volume crossed its flood watermark: consumption paused, one reserve released',
   },
   DISK_REPORT_UNAVAILABLE: { kind: 'unavailable', summary: 'no disk report has been made yet' },
+  DISK_FLEET_OFF: {
+    kind: 'not_found',
+    summary: 'HTTP: the disk fleet is off in this service (`disk.fleet.enabled` is false)',
+  },
   RESERVE_NONE_ARMED: { kind: 'unavailable', summary: 'no reserve block is left to release' },
   RESERVE_NO_SPACE: { kind: 'unavailable', summary: 'not enough free space to re-arm a reserve' },
   RESERVE_NOT_ALLOCATED: {

@@ -802,9 +802,10 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': { description: 'the fleet report', content: json(ref('FleetReport')) },
             '401': unauthorized,
-            '503': errorResponse(
-              'the fleet is off, or its topic not read yet (DISK_REPORT_UNAVAILABLE)',
+            '404': errorResponse(
+              'the fleet is off here: disk.fleet.enabled is false (DISK_FLEET_OFF)',
             ),
+            '503': errorResponse('the fleet topic not read yet (DISK_REPORT_UNAVAILABLE)'),
           },
         },
       },

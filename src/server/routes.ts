@@ -112,14 +112,18 @@ function requireReport(reports: RouteContext['reports']): DiskReport {
 }
 
 function requireFleet(fleet: RouteContext['fleet']): FleetReport {
-  const r = fleet?.report();
-  if (r === null || r === undefined) {
-    const why = fleet?.lastError() ?? null;
+  if (fleet == null) {
+    throw new ArchiveError(
+      ErrorCodes.DISK_FLEET_OFF,
+      'the disk fleet is off here (disk.fleet.enabled is false)',
+    );
+  }
+  const r = fleet.report();
+  if (r === null) {
+    const why = fleet.lastError();
     throw new ArchiveError(
       ErrorCodes.DISK_REPORT_UNAVAILABLE,
-      fleet == null
-        ? 'the disk fleet is off (disk.fleet.enabled is false)'
-        : `the disk fleet topic has not been read yet${why !== null ? ` (last attempt: ${why})` : ''}; try again shortly`,
+      `the disk fleet topic has not been read yet${why !== null ? ` (last attempt: ${why})` : ''}; try again shortly`,
       { retryable: true },
     );
   }

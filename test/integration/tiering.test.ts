@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   archivedOffsets,
   Catalog,
@@ -49,6 +49,11 @@ beforeAll(() => {
     log,
   );
 });
+// A test that failed while the S3 server was stopped must not fail the next ones with it.
+afterEach(() => {
+  s3('start');
+});
+
 afterAll(async () => {
   await Promise.all(live.map((p) => stopProcess(p, 'SIGKILL')));
   s3('stop');
@@ -200,6 +205,9 @@ describe(`tiering to versitygw on Kafka ${kafkaInfo.version}`, () => {
     // archiving (segments sealed after the outage began).
     const sealedAtOutage = (await metricOf(p, 'segments_sealed_total')) ?? 0;
     await waitForMetric(p, 'tiering_failed_rounds_total', (n) => n >= 3, 60_000);
+    // Records produced now are sealed while the store is still down (the ones above may all
+    // have been sealed before the first failed round reported the outage).
+    for (const [k, v] of await produce(topic, 300, 1200)) sent.set(k, v);
     const sealedWhileDown =
       (await waitForMetric(p, 'segments_sealed_total', (n) => n > sealedAtOutage, 60_000)) -
       sealedAtOutage;

@@ -1,5 +1,5 @@
 // GET /api/disk/fleet and the disk_fleet_* gauges with a stand-in fleet source (no Kafka):
-// responses checked against the OpenAPI document; 503 while the fleet is off or unread.
+// responses checked against the OpenAPI document; 404 while the fleet is off, 503 while unread.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createLogger,
@@ -78,10 +78,10 @@ async function start(fleet: FleetSource | null) {
 }
 
 describe('disk fleet over HTTP', () => {
-  it('503 when the fleet is off or not read yet', async () => {
+  it('404 when the fleet is off, 503 while it is not read yet', async () => {
     const off = await start(null);
     const r = await checkedFetch(`${off.url}/api/disk/fleet`);
-    expect([r.status, JSON.parse(r.text).code]).toEqual([503, 'DISK_REPORT_UNAVAILABLE']);
+    expect([r.status, JSON.parse(r.text).code]).toEqual([404, 'DISK_FLEET_OFF']);
     const unread = await start({ report: () => null, lastError: () => 'broker down' });
     const u = await checkedFetch(`${unread.url}/api/disk/fleet`);
     expect(u.status).toBe(503);
