@@ -80,6 +80,16 @@ END;
 
 const COLUMNS =
   'topic, partition, first_offset, last_offset, range_start, range_end, min_ts, max_ts, record_count, bytes, sha256, flags';
+/** One segment's row: its partition and offset span. */
+const SEGMENT_KEY = 'topic = ? AND partition = ? AND first_offset = ? AND last_offset = ?';
+/** Put a segment (the service's writes and the migration of a legacy catalog alike). */
+const UPSERT_SQL = `INSERT INTO segments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (topic, partition, first_offset, last_offset) DO UPDATE SET
+    range_start = excluded.range_start, range_end = excluded.range_end,
+    min_ts = excluded.min_ts, max_ts = excluded.max_ts,
+    record_count = excluded.record_count, bytes = excluded.bytes,
+    sha256 = excluded.sha256, flags = excluded.flags`;
+const DELETE_SQL = `DELETE FROM segments WHERE ${SEGMENT_KEY}`;
 
 type Row = [
   string,
@@ -190,19 +200,10 @@ export class Catalog {
       }
       return s;
     };
-    const key = 'topic = ? AND partition = ? AND first_offset = ? AND last_offset = ?';
     this.stmts = {
-      upsert: prep(
-        `INSERT INTO segments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (topic, partition, first_offset, last_offset) DO UPDATE SET
-           range_start = excluded.range_start, range_end = excluded.range_end,
-           min_ts = excluded.min_ts, max_ts = excluded.max_ts,
-           record_count = excluded.record_count, bytes = excluded.bytes,
-           sha256 = excluded.sha256, flags = excluded.flags`,
-        false,
-      ),
-      del: prep(`DELETE FROM segments WHERE ${key}`, false),
-      get: prep(`SELECT ${COLUMNS} FROM segments WHERE ${key}`, true),
+      upsert: prep(UPSERT_SQL, false),
+      del: prep(DELETE_SQL, false),
+      get: prep(`SELECT ${COLUMNS} FROM segments WHERE ${SEGMENT_KEY}`, true),
       partition: prep(
         `SELECT ${COLUMNS} FROM segments WHERE topic = ? AND partition = ? ORDER BY first_offset, last_offset`,
         true,
@@ -572,17 +573,8 @@ function openDb(path: string, readOnly: boolean): DatabaseSync {
 
 /** Streams a legacy catalog into `db` in one transaction. */
 async function importInto(db: DatabaseSync, dir: string): Promise<number> {
-  const upsert = db.prepare(
-    `INSERT INTO segments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (topic, partition, first_offset, last_offset) DO UPDATE SET
-       range_start = excluded.range_start, range_end = excluded.range_end,
-       min_ts = excluded.min_ts, max_ts = excluded.max_ts,
-       record_count = excluded.record_count, bytes = excluded.bytes,
-       sha256 = excluded.sha256, flags = excluded.flags`,
-  );
-  const del = db.prepare(
-    'DELETE FROM segments WHERE topic = ? AND partition = ? AND first_offset = ? AND last_offset = ?',
-  );
+  const upsert = db.prepare(UPSERT_SQL);
+  const del = db.prepare(DELETE_SQL);
   const sink: LegacySink = {
     put: (e) => upsert.run(...toRow(e)),
     remove: (k) => del.run(k.topic, k.partition, k.firstOffset, k.lastOffset),

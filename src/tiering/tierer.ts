@@ -566,14 +566,10 @@ export class Tierer {
     const describe = this.deps.describeTopic;
     if (describe === undefined || this.topicsSnapshotted.has(stream)) return;
     const { topic, generation } = topicOfStream(stream);
-    const newer = this.deps.catalog
-      .topics()
-      .some(
-        (t) =>
-          t !== stream &&
-          parseStream(t)?.topic === topic &&
-          (parseStream(t)?.generation ?? 0) > generation,
-      );
+    const newer = this.deps.catalog.topics().some((t) => {
+      const other = parseStream(t);
+      return other !== null && other.topic === topic && other.generation > generation;
+    });
     if (newer) return;
     try {
       const info = await describe(topic);

@@ -5,6 +5,14 @@ import { promisify } from 'node:util';
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 const BIN = join(import.meta.dirname, '../../bin/kafka-archive.js');
 const run = promisify(execFile);
+/** `node` arguments that run main() from the sources with the arguments in CLI_ARGS. */
+const FROM_SOURCE = [
+  '--import',
+  'tsx',
+  '--input-type=module',
+  '-e',
+  `const { main, exitWhenFlushed } = await import(${JSON.stringify(MAIN)}); exitWhenFlushed(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
+];
 
 export interface CliResult {
   code: number | null;
@@ -17,21 +25,11 @@ export interface CliResult {
  * and `env` in its environment; it exits with main()'s code, as bin/kafka-archive.js does.
  */
 export function cliFromSource(args: string[], env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      `const { main, exitWhenFlushed } = await import(${JSON.stringify(MAIN)}); exitWhenFlushed(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args), ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
+  const r = spawnSync(process.execPath, FROM_SOURCE, {
+    env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args), ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,21 +42,11 @@ export async function cliFromSourceAsync(
   env: Record<string, string> = {},
 ): Promise<CliResult> {
   try {
-    const r = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `const { main, exitWhenFlushed } = await import(${JSON.stringify(MAIN)}); exitWhenFlushed(await main(['node', 'kafka-archive', ...JSON.parse(process.env.CLI_ARGS)]));`,
-      ],
-      {
-        env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args), ...env },
-        timeout: 120_000,
-        maxBuffer: 64 << 20,
-      },
-    );
+    const r = await run(process.execPath, FROM_SOURCE, {
+      env: { PATH: process.env.PATH ?? '', CLI_ARGS: JSON.stringify(args), ...env },
+      timeout: 120_000,
+      maxBuffer: 64 << 20,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
