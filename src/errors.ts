@@ -157,6 +157,11 @@ export const ERROR_TABLE = {
     summary:
       'a topic was deleted and re-created: its new incarnation is archived as a new generation, apart from the old records',
   },
+  TOPIC_GENERATION_AMBIGUOUS: {
+    kind: 'data',
+    summary:
+      'a topic was deleted and re-created within one identity check (about a second) while being archived: the records fetched in that window are not archived in the old generation, and old ones among them can be missing',
+  },
   GENERATION_RECORD_INVALID: {
     kind: 'data',
     summary: "a topic generation's record (`topic=<t>/_generations/<n>.json`) is malformed",

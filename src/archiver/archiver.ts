@@ -18,6 +18,7 @@ import { backoffMs, sleep } from '../util/backoff.js';
 import { PartitionBuffer, recordSize, unarchivedContent } from './partition-buffer.js';
 import { checkLog, resumeOffset, type LogCheck } from './resume.js';
 import type { GenerationResolver } from './generations.js';
+import { classify, TopicIdentityWatch, type IdentityAnswer } from './identity.js';
 import { resolveTopics, sameTopics } from './topic-resolver.js';
 
 export interface ArchiverDeps {
@@ -90,6 +91,28 @@ interface PartitionState {
   failing: boolean;
   /** The log in Kafka ends before the archive does (re-created topic): nothing is archived. */
   diverged: boolean;
+  /** Kafka's topic id of the incarnation archived (its generation record's), if known. */
+  topicId: string | null;
+  /**
+   * Records below this offset were fetched before an identity check found the topic unchanged
+   * (or already deleted): they are of the incarnation archived (archiver/identity.ts).
+   */
+  verifiedOffset: bigint;
+  /** A fetch did not start where this partition expected: check the topic's identity soon. */
+  suspect: boolean;
+  /** The topic was re-created under this state: nothing more is appended or committed. */
+  recreated: boolean;
+  /** What the check that last moved verifiedOffset found. */
+  verifiedBy: 'start' | 'same' | 'missing';
+}
+
+/** How often the identity of topics with unverified records is checked. */
+const IDENTITY_CHECK_MS = 1_000;
+
+interface TopicGeneration {
+  stream: string;
+  generation: number;
+  topicId: string | null;
 }
 
 const keyOf = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
@@ -133,9 +156,19 @@ export class Archiver {
   /** Log start/end per topic, fetched once per assignment for the partitions resumed in it. */
   private logRanges = new Map<string, Promise<Map<number, { low: bigint; high: bigint }> | null>>();
   /** The generation of each topic, resolved once per assignment. */
-  private generationsByTopic = new Map<string, Promise<{ stream: string; generation: number }>>();
+  private generationsByTopic = new Map<string, Promise<TopicGeneration>>();
   /** The last generation resolved per topic: the answer while the object store is unreachable. */
-  private readonly lastGeneration = new Map<string, { stream: string; generation: number }>();
+  private readonly lastGeneration = new Map<string, TopicGeneration>();
+  /** Topic ids now against the generations' (re-creation while archiving). */
+  private readonly identity = new TopicIdentityWatch((topics) =>
+    this.admin === null
+      ? Promise.reject(new Error('no admin client'))
+      : this.admin.topicIds(topics),
+  );
+  /** A re-created topic was found: the next refresh restarts the consumer. */
+  private restartRequested = false;
+  /** Topics this member found re-created while it archived them. */
+  private readonly recreatedWhileArchiving = new Set<string>();
   private readonly listeners: Array<(e: SealedSegmentEvent) => void> = [];
   private pausedReason: string | null = null;
   private joinedGroup = false;
@@ -189,6 +222,7 @@ export class Archiver {
     ]);
     this.timers.push(
       setInterval(() => void this.refreshTopicsOnce(), config.metadataRefreshMs),
+      setInterval(() => this.checkIdentities(), IDENTITY_CHECK_MS),
       setInterval(
         () => this.flushIdle(),
         Math.min(1000, Math.max(100, config.flushIntervalMs / 4)),
@@ -361,7 +395,15 @@ export class Archiver {
     if (admin === null || this.stopping) return;
     const { config, log } = this.deps;
     const found = await resolveTopics(admin, config.topics, config.topicPatterns);
-    if (sameTopics(found, this.topics) && (this.consumer !== null || found.size === 0)) return;
+    const restart = this.restartRequested;
+    this.restartRequested = false;
+    if (
+      !restart &&
+      sameTopics(found, this.topics) &&
+      (this.consumer !== null || found.size === 0)
+    ) {
+      return;
+    }
     const missing = config.topics.filter((t) => !found.has(t));
     if (missing.length > 0)
       log.warn(
@@ -461,10 +503,33 @@ export class Archiver {
     if (init === undefined) {
       init = (async () => {
         await this.retiring.get(key);
-        const { stream, generation } = await this.generationOf(tp.topic);
+        const { stream, generation, topicId } = await this.generationOf(tp.topic);
         const hwm = await this.deps.index.highWatermark(stream, tp.partition);
         const logRange = (await this.logRange(tp.topic))?.get(tp.partition);
         let check = checkLog(resumeOffset(batch.fetchedOffset, hwm), hwm, logRange);
+        if (
+          this.recreatedWhileArchiving.has(tp.topic) &&
+          generation > 1 &&
+          hwm === null &&
+          logRange !== undefined &&
+          check.kind === 'ok' &&
+          check.resumeAt !== logRange.low
+        ) {
+          // This member saw the topic re-created while archiving it: the new generation starts
+          // at its log start, as a commit on the name may be the old incarnation's (made while
+          // the topic was being replaced).
+          this.deps.log.info(
+            {
+              topic: tp.topic,
+              generation,
+              partition: tp.partition,
+              committed: batch.fetchedOffset.toString(),
+              logStartOffset: logRange.low.toString(),
+            },
+            'nothing of this generation is archived of the partition: archiving it from the log start',
+          );
+          check = { kind: 'ok', resumeAt: logRange.low };
+        }
         if (check.kind === 'diverged' && hwm === null && logRange !== undefined) {
           // Nothing of this generation is archived: the commit is the previous incarnation's.
           this.deps.log.warn(
@@ -493,6 +558,11 @@ export class Archiver {
           sealingBytes: 0,
           failing: false,
           diverged: check.kind === 'diverged',
+          topicId,
+          verifiedOffset: resume,
+          suspect: false,
+          recreated: false,
+          verifiedBy: 'start',
         };
         this.states.set(key, state);
         this.reportLogCheck(tp, check, hwm);
@@ -521,10 +591,13 @@ export class Archiver {
     if (this.stopping) return;
     const state = await this.stateFor(batch);
     if (!state.owned || this.stopping) return;
-    if (state.diverged) {
+    if (state.diverged || state.recreated) {
       this.consumer?.pause([state.tp]);
       return;
     }
+    // Fetches start where the last one ended; anything else (a reset after an out-of-range
+    // answer, or a fetch from before a rebalance's seek) gets the topic's identity checked.
+    if (batch.fetchedOffset !== state.nextOffset) state.suspect = true;
     if (batch.nextOffset <= state.nextOffset) return; // all already held or archived
     for (const r of batch.records) {
       if (r.offset < state.nextOffset) continue;
@@ -547,12 +620,16 @@ export class Archiver {
    * The stream of the topic's current generation: resolved against the shared generation
    * records once per assignment; while that fails, the last answer (or generation 1).
    */
-  private generationOf(topic: string): Promise<{ stream: string; generation: number }> {
+  private generationOf(topic: string): Promise<TopicGeneration> {
     let p = this.generationsByTopic.get(topic);
     if (p === undefined) {
       const resolver = this.deps.generations;
       const admin = this.admin;
-      const fallback = this.lastGeneration.get(topic) ?? { stream: topic, generation: 1 };
+      const fallback = this.lastGeneration.get(topic) ?? {
+        stream: topic,
+        generation: 1,
+        topicId: null,
+      };
       p =
         resolver === undefined || admin === null
           ? Promise.resolve(fallback)
@@ -565,7 +642,7 @@ export class Archiver {
               const logEnds =
                 ranges === null ? null : new Map([...ranges].map(([p, r]) => [p, r.high]));
               const { stream, record } = await resolver.streamOf(topic, { topicId, logEnds });
-              const answer = { stream, generation: record.generation };
+              const answer = { stream, generation: record.generation, topicId: record.topicId };
               this.lastGeneration.set(topic, answer);
               return answer;
             })().catch((err: unknown) => {
@@ -679,6 +756,110 @@ export class Archiver {
     }
   }
 
+  // ---- topic identity (re-created while archiving) ------------------------------------------
+
+  /** The states of a topic (and `extra`, a retired one being sealed) with their next offsets. */
+  private identitySnapshot(topic: string, extra?: PartitionState): Map<PartitionState, bigint> {
+    const snap = new Map<PartitionState, bigint>();
+    for (const s of this.states.values()) {
+      if (s.tp.topic === topic && !s.recreated) snap.set(s, s.nextOffset);
+    }
+    if (extra !== undefined && !extra.recreated) snap.set(extra, extra.nextOffset);
+    return snap;
+  }
+
+  private applyIdentity(topic: string, snap: Map<PartitionState, bigint>, a: IdentityAnswer): void {
+    if (a === 'changed') {
+      this.onRecreated(topic, [...snap.keys()]);
+      return;
+    }
+    if (a !== 'same' && a !== 'missing') return;
+    for (const [s, at] of snap) {
+      if (at > s.verifiedOffset) s.verifiedOffset = at;
+      s.verifiedBy = a;
+      s.suspect = false;
+    }
+  }
+
+  /** Checks the topic's identity now (the answer covers every record fetched before the call). */
+  private async verifyTopic(topic: string, extra?: PartitionState): Promise<void> {
+    if (this.deps.generations === undefined) return;
+    const snap = this.identitySnapshot(topic, extra);
+    const first = snap.keys().next();
+    if (first.done === true) return;
+    this.applyIdentity(topic, snap, await this.identity.check(topic, first.value.topicId));
+  }
+
+  /**
+   * Every second: one Metadata request for the topics held, so a deletion is seen (as the
+   * topic missing) before a re-created incarnation's records can be taken for the old one's.
+   */
+  private checkIdentities(): void {
+    if (this.deps.generations === undefined || this.stopping || this.admin === null) return;
+    const topics = new Set<string>();
+    for (const s of this.states.values()) if (!s.recreated && !s.diverged) topics.add(s.tp.topic);
+    if (topics.size === 0) return;
+    const snaps = new Map([...topics].map((t) => [t, this.identitySnapshot(t)]));
+    void this.identity.lookupAll([...topics]).then((ids) => {
+      if (this.stopping) return;
+      for (const [topic, snap] of snaps) {
+        const first = snap.keys().next();
+        if (first.done === true) continue;
+        this.applyIdentity(topic, snap, classify(ids, topic, first.value.topicId));
+      }
+    });
+  }
+
+  /**
+   * The topic was deleted and created again while this member archived it: its states stop
+   * taking records and committing, their buffers are sealed into the old generation up to what
+   * was proven to be of it, and the consumer is restarted, which resolves the new generation.
+   */
+  private onRecreated(topic: string, states: PartitionState[]): void {
+    let marked = 0;
+    for (const s of states) {
+      if (s.recreated) continue;
+      s.recreated = true;
+      marked++;
+      this.consumer?.pause([s.tp]);
+    }
+    if (marked === 0) return;
+    this.recreatedWhileArchiving.add(topic);
+    this.deps.log.warn(
+      { topic, partitions: marked },
+      `topic ${topic} was deleted and re-created while it was being archived: sealing what was fetched of the old incarnation, then restarting the consumer to archive the new one as a new generation`,
+    );
+    this.restartRequested = true;
+    void this.refreshTopicsOnce();
+  }
+
+  /** Records of a re-created topic's buffer past what was proven old: not archived here. */
+  private reportUnproven(s: PartitionState, buf: PartitionBuffer): void {
+    const dropped = buf.records.filter((r) => r.offset >= s.verifiedOffset);
+    const first = dropped[0];
+    const last = dropped[dropped.length - 1];
+    if (first === undefined || last === undefined) return;
+    const facts = {
+      topic: s.tp.topic,
+      generation: s.generation,
+      partition: s.tp.partition,
+      fromOffset: first.offset.toString(),
+      toOffset: last.offset.toString(),
+      records: dropped.length,
+    };
+    if (s.verifiedBy === 'missing') {
+      this.deps.log.info(
+        facts,
+        'records fetched after the topic was deleted belong to its new incarnation: left to the new generation',
+      );
+    } else {
+      this.deps.log.error(
+        { code: ErrorCodes.TOPIC_GENERATION_AMBIGUOUS, ...facts },
+        `${dropped.length} records of ${s.tp.topic}/${s.tp.partition} (offsets ${first.offset}-${last.offset}) were fetched within one identity check of the topic being deleted and re-created, so they may be of either incarnation: they are not archived in generation ${s.generation}; the new generation archives its own records from its log start, so only records of the old incarnation fetched in that second can be missing from the archive`,
+      );
+    }
+  }
+
   // ---- sealing ------------------------------------------------------------------------------
 
   /**
@@ -700,10 +881,18 @@ export class Archiver {
 
   private async sealWithRetry(s: PartitionState, buf: PartitionBuffer): Promise<void> {
     const { config, log, writer, index } = this.deps;
+    // Every record sealed must be of the incarnation archived: checked after the last was fetched.
+    if (!s.recreated) await this.verifyTopic(s.tp.topic, s);
+    const below = s.recreated ? s.verifiedOffset : undefined;
+    if (s.recreated) this.reportUnproven(s, buf);
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        const content = unarchivedContent(buf, await index.highWatermark(s.stream, s.tp.partition));
+        const content = unarchivedContent(
+          buf,
+          await index.highWatermark(s.stream, s.tp.partition),
+          below,
+        );
         if (content === null) {
           log.info(
             {
@@ -834,7 +1023,8 @@ export class Archiver {
   }
 
   private async commit(s: PartitionState, next: bigint): Promise<void> {
-    if (!s.owned || this.consumer === null) return;
+    // A re-created topic's name now means the new incarnation: no commit from the old one.
+    if (!s.owned || s.recreated || this.consumer === null) return;
     try {
       await this.consumer.commit([{ ...s.tp, offset: next }]);
     } catch (err) {

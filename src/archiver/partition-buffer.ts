@@ -77,17 +77,22 @@ export class PartitionBuffer {
 /**
  * The part of a sealed buffer that is not yet in the archive, given the archive's high-water
  * mark for the partition (another member sharing the hot directory may have sealed some of these
- * offsets after a rebalance). Null when everything is already archived.
+ * offsets after a rebalance), and only the offsets below `below` when given (the records proven
+ * to be of the archived incarnation of a topic re-created meanwhile). Null when nothing is left.
  */
 export function unarchivedContent(
   buf: PartitionBuffer,
   archivedHighWatermark: bigint | null,
+  below?: bigint,
 ): SegmentContent | null {
   const floor = archivedHighWatermark === null ? null : archivedHighWatermark + 1n;
+  const cut = below !== undefined && below <= buf.rangeEnd ? below : null;
   const records =
-    floor === null || buf.rangeStart >= floor
+    (floor === null || buf.rangeStart >= floor) && cut === null
       ? buf.records
-      : buf.records.filter((r) => r.offset >= floor);
+      : buf.records.filter(
+          (r) => (floor === null || r.offset >= floor) && (cut === null || r.offset < cut),
+        );
   const first = records[0];
   const last = records[records.length - 1];
   if (first === undefined || last === undefined) return null;
@@ -107,7 +112,7 @@ export function unarchivedContent(
     firstOffset: first.offset,
     lastOffset: last.offset,
     rangeStart: floor !== null && floor > buf.rangeStart ? floor : buf.rangeStart,
-    rangeEnd: buf.rangeEnd,
+    rangeEnd: cut === null ? buf.rangeEnd : cut - 1n,
     minTimestamp,
     maxTimestamp,
   };

@@ -139,6 +139,11 @@ export interface Admin {
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
   /** Partitions and configs (only those set on the topic, unless includeDefaults). */
   describeTopic(topic: string, options?: { includeDefaults?: boolean }): Promise<TopicInfo>;
+  /**
+   * Kafka's topic id of each topic that exists (null where the cluster gives none), from one
+   * Metadata request; a topic that does not exist is absent from the answer.
+   */
+  topicIds(topics: string[]): Promise<Map<string, string | null>>;
   createTopics(specs: TopicSpec[]): Promise<void>;
   deleteTopics(topics: string[]): Promise<void>;
   /** Earliest and latest (high-water mark) offsets per partition. */

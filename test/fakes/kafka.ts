@@ -98,6 +98,9 @@ export class FakeKafka implements KafkaClient {
         }
         return out;
       },
+      async topicIds(names: string[]) {
+        return new Map(names.filter((n) => topics.has(n)).map((n) => [n, null]));
+      },
       async describeTopic(name): Promise<TopicInfo> {
         const t = topics.get(name);
         if (t === undefined) throw new Error(`topic ${name} does not exist`);

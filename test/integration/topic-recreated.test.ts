@@ -284,6 +284,59 @@ describe(`archiver against a changed topic on Kafka ${kafkaInfo.version}`, () =>
     });
   }
 
+  for (const liveClient of [undefined, 'platformatic' as const]) {
+    it(`a topic re-created while the archiver runs (${liveClient ?? 'kafkajs'}): the new records go to generation 2, none skipped, none mixed into generation 1`, async () => {
+      const topic = `live-${Math.random().toString(36).slice(2, 8)}`;
+      const extra: Record<string, string> = {
+        KAFKA_ARCHIVE_ARCHIVER__METADATA_REFRESH_MS: '1000',
+        ...(liveClient === undefined ? {} : { KAFKA_ARCHIVE_KAFKA__CLIENT: liveClient }),
+      };
+      const admin = await client().admin();
+      await admin.createTopics([{ name: topic, partitions: 2 }]);
+      await admin.disconnect();
+      await produce(topic, 2, 300, 'old');
+      const lines: Captured[] = [];
+      const service = await runUntil(
+        topic,
+        capturingLogger(lines),
+        (s) => archivedRecords(s) === 600,
+        '600 archived',
+        extra,
+      );
+      try {
+        await recreate(topic, 2);
+        // Fewer records than archived: offsets 0-199 lie below what generation 1 holds.
+        await produce(topic, 2, 200, 'new');
+        await waitFor(
+          'the new records archived into generation 2',
+          () => streamRecords(service, `${topic}~2`) === 400,
+          60_000,
+        );
+        // More records arrive on the new incarnation, past generation 1's offsets too.
+        await produce(topic, 2, 200, 'more');
+        await waitFor(
+          'the later records archived into generation 2',
+          () => streamRecords(service, `${topic}~2`) === 800,
+          60_000,
+        );
+        expect(streamRecords(service, topic)).toBe(600);
+        const news = lines.filter((l) => l.code === 'TOPIC_GENERATION_NEW');
+        expect(news).toHaveLength(1);
+        expect(lines.filter((l) => l.code === 'TOPIC_GENERATION_AMBIGUOUS')).toEqual([]);
+        const hot = join(root, topic, 'hot');
+        const gen1 = await readWithDuckDB(hot, topic);
+        expect(gen1).toHaveLength(600);
+        expect(gen1.every((r) => r.key?.toString().startsWith('old-'))).toBe(true);
+        const gen2 = await readWithDuckDB(hot, `${topic}/generation=2`);
+        expect(gen2.filter((r) => r.partition === 1).map((r) => Number(r.offset))).toEqual(
+          Array.from({ length: 400 }, (_, i) => i),
+        );
+      } finally {
+        await service.close();
+      }
+    });
+  }
+
   it('records deleted before they were archived: one RECORDS_LOST error with the range, the rest archived', async () => {
     const topic = `truncated-${Math.random().toString(36).slice(2, 8)}`;
     const admin = await client().admin();

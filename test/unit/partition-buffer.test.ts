@@ -82,4 +82,14 @@ describe('unarchivedContent', () => {
   it('returns null when every record is already archived', () => {
     expect(unarchivedContent(filled(), 13n)).toBeNull();
   });
+
+  it('keeps only the offsets below a cut (a re-created topic: what was proven old)', () => {
+    const c = unarchivedContent(filled(), null, 13n)!;
+    expect(c.records.map((r) => r.offset)).toEqual([10n, 12n]);
+    expect([c.firstOffset, c.lastOffset, c.rangeStart, c.rangeEnd]).toEqual([10n, 12n, 10n, 12n]);
+    expect([c.minTimestamp, c.maxTimestamp]).toEqual([100n, 500n]);
+    expect(unarchivedContent(filled(), null, 16n)!.rangeEnd).toBe(15n);
+    expect(unarchivedContent(filled(), null, 10n)).toBeNull();
+    expect(unarchivedContent(filled(), 10n, 13n)!.records.map((r) => r.offset)).toEqual([12n]);
+  });
 });

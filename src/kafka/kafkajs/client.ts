@@ -259,6 +259,11 @@ class KafkajsAdmin implements Admin {
     }
   }
 
+  /** Topic ids from the other client's Metadata (kafkajs reads Metadata up to v6 only). */
+  async topicIds(topics: string[]): Promise<Map<string, string | null>> {
+    return (await this.other()).topicIds(topics);
+  }
+
   async listTopics(): Promise<string[]> {
     try {
       return await this.admin.listTopics();

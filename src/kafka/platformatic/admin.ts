@@ -44,6 +44,15 @@ export class PlatformaticAdmin implements Admin {
     }
   }
 
+  async topicIds(topics: string[]): Promise<Map<string, string | null>> {
+    try {
+      const found = await existingPartitionCounts(this.admin, topics);
+      return new Map([...found].map(([t, m]) => [t, kafkaTopicId(m.id) ?? null]));
+    } catch (err) {
+      throw toArchiveError(err, 'cannot read topic metadata', ErrorCodes.KAFKA_UNAVAILABLE);
+    }
+  }
+
   async describeTopic(
     topic: string,
     options: { includeDefaults?: boolean } = {},
