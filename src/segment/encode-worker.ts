@@ -127,7 +127,9 @@ async function handle(msg: EncoderRequest): Promise<EncoderReply | null> {
           .map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`)
           .join(', ');
         await o.con.run(
-          `COPY (SELECT * FROM ${o.table} ORDER BY "offset") TO ${sqlString(msg.tmp)} (FORMAT parquet, COMPRESSION ${msg.codec}, ROW_GROUP_SIZE ${msg.rowGroupRows}, KV_METADATA {${kv}})`,
+          // Rows were appended in offset order (writer.ts checks it) and COPY keeps insertion
+          // order (preserve_insertion_order): no sort, and no sorted copy of the table.
+          `COPY ${o.table} TO ${sqlString(msg.tmp)} (FORMAT parquet, COMPRESSION ${msg.codec}, ROW_GROUP_SIZE ${msg.rowGroupRows}, KV_METADATA {${kv}})`,
         );
         return { type: 'done', id: msg.id, sha256 };
       } finally {

@@ -160,6 +160,13 @@ export class SegmentWriter {
         let bytes = 0;
         while (end < records.length && bytes < SLICE_BYTES) {
           const r = records[end] as KafkaRecord;
+          // The encoder writes rows in the order given (no sort): offsets must ascend.
+          if (end > 0 && r.offset <= (records[end - 1] as KafkaRecord).offset) {
+            throw new ArchiveError(
+              ErrorCodes.INTERNAL,
+              `segment records out of offset order at ${r.offset} (after ${(records[end - 1] as KafkaRecord).offset})`,
+            );
+          }
           bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 24;
           end++;
         }

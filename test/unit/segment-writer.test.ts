@@ -86,4 +86,25 @@ describe('SegmentWriter', () => {
     });
     expect((await openSegment(await localFileBuffer(ok))).meta.recordCount).toBe(1);
   });
+
+  it('refuses records out of offset order (rows are written as given, never sorted)', async () => {
+    const rec = (offset: bigint): KafkaRecord => ({
+      offset,
+      timestamp: 0n,
+      timestampType: 0,
+      key: null,
+      value: Buffer.from('v'),
+      headers: [],
+    });
+    const records = [rec(5n), rec(7n), rec(6n)];
+    await expect(
+      writer.write(join(dir, 'unordered.parquet'), records, facts(records), {
+        compression: 'zstd',
+        rowGroupBytes: 1 << 20,
+      }),
+    ).rejects.toThrow(/out of offset order at 6/);
+    expect(readdirSync(dir).filter((n) => n.startsWith('unordered') || n.startsWith('.'))).toEqual(
+      [],
+    );
+  });
 });
