@@ -250,6 +250,15 @@ export const ERROR_TABLE = {
     kind: 'unavailable',
     summary: 'another process (the running service) writes the catalog',
   },
+  CATALOG_REBUILD_RUNNING: {
+    kind: 'unavailable',
+    summary: 'a catalog rebuild already runs in the service: poll its job',
+    status: 409,
+  },
+  CATALOG_REBUILD_INTERRUPTED: {
+    kind: 'unavailable',
+    summary: 'the service stopped during a catalog rebuild; run it again (it resumes)',
+  },
   CATALOG_CORRUPT: {
     kind: 'data',
     summary: 'the catalog files are unreadable; run `catalog rebuild`',

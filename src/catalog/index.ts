@@ -1,4 +1,4 @@
-export { Catalog } from './store.js';
+export { Catalog, catalogWriter } from './store.js';
 export type { CatalogOpenOptions, CatalogSummary } from './store.js';
 export { entryFromMeta, entryKey, entryTiers } from './entry.js';
 export type { CatalogEntry, Tier } from './entry.js';
@@ -27,3 +27,5 @@ export { adoptObjects } from './adopt.js';
 export type { AdoptOptions, AdoptProgress } from './adopt.js';
 export { archivedHighWatermark } from './high-watermark.js';
 export type { ArchivedHighWatermark } from './high-watermark.js';
+export { mergeRebuilt } from './merge.js';
+export type { MergeResult } from './merge.js';

@@ -5,7 +5,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ArchiveError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { fsyncDir, pidAlive } from '../util/fs.js';
-import type { CatalogEntry } from './entry.js';
+import { entryKey, type CatalogEntry } from './entry.js';
 import { legacyExists, readLegacy, removeLegacy, type LegacySink } from './legacy.js';
 import { PartitionSegments } from './partition-segments.js';
 
@@ -183,6 +183,8 @@ export class Catalog {
   /** The open transaction of the current batch, committed on the next event-loop turn. */
   private batch: { done: Promise<void> } | null = null;
   private closed = false;
+  /** Called with each written entry's key before the write (see `watch`). */
+  private readonly watchers = new Set<(key: string) => void>();
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -373,10 +375,21 @@ export class Catalog {
 
   // ---- writing --------------------------------------------------------------------------------
 
+  /**
+   * Calls `fn` with the key (entryKey) of every entry put or removed from now on, until the
+   * returned function is called: what a rebuild running beside the service's writers needs to
+   * know which entries were written after its scan began.
+   */
+  watch(fn: (key: string) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
   /** Adds or replaces a segment's entry; resolves once its batch is committed. */
   put(e: CatalogEntry): Promise<void> {
     try {
       this.requireWritable();
+      this.notify(e);
       const done = this.begin();
       this.stmts.upsert.run(...toRow(e));
       const segs = this.cache.get(`${e.topic}\u0000${e.partition}`);
@@ -400,6 +413,7 @@ export class Catalog {
   ): Promise<void> {
     try {
       this.requireWritable();
+      this.notify(e);
       const done = this.begin();
       this.stmts.del.run(e.topic, e.partition, e.firstOffset, e.lastOffset);
       this.countPartition(e.topic, e.partition, this.partitionCount(e.topic, e.partition));
@@ -450,6 +464,12 @@ export class Catalog {
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  private notify(e: Pick<CatalogEntry, 'topic' | 'partition' | 'firstOffset' | 'lastOffset'>) {
+    if (this.watchers.size === 0) return;
+    const k = entryKey(e);
+    for (const fn of this.watchers) fn(k);
+  }
 
   private requireWritable(): void {
     if (!this.writable)
@@ -622,6 +642,19 @@ async function migrate(dir: string, log: Logger | undefined): Promise<void> {
     { catalogDir: dir, segments, ms: Date.now() - t0 },
     'catalog migrated from snapshot.jsonl/log.jsonl to catalog.db (SQLite)',
   );
+}
+
+/**
+ * The process that holds the writer lock of the catalog in `dir` ("pid@host"), or null when
+ * none does (no lock, or the lock of a process of this host that is gone). Reads only.
+ */
+export async function catalogWriter(dir: string): Promise<string | null> {
+  const holder = (await readFile(join(dir, LOCK), 'utf8').catch(() => '')).trim();
+  if (holder === '') return null;
+  const [pidText, host] = holder.split('@');
+  const pid = Number(pidText);
+  if (host === hostname() && Number.isInteger(pid) && !pidAlive(pid)) return null;
+  return holder;
 }
 
 async function acquireLock(dir: string): Promise<void> {

@@ -3,7 +3,8 @@ import { ArchiveError, ErrorCodes, isErrorCode } from '../errors.js';
 
 /**
  * The running service's HTTP API as seen from a CLI command on the same host: commands that need
- * the catalog writer lock (`tier`) act through it while the service holds the lock.
+ * the catalog writer lock (`tier`, `catalog rebuild`) act through it while the service holds the
+ * lock; `reserve release|rearm` act through its disk monitor whenever it answers.
  */
 export interface ServiceApi {
   url: string;
@@ -24,11 +25,20 @@ export function serviceApi(config: Config): ServiceApi | null {
  * POSTs to the service; answers the parsed JSON body, or throws the service's error (its code
  * and message). Null when nothing answers there (the service is not running its API).
  */
-export async function postService(api: ServiceApi, path: string): Promise<unknown> {
+export function postService(api: ServiceApi, path: string): Promise<unknown> {
+  return callService(api, 'POST', path);
+}
+
+/** GETs from the service (as postService). */
+export function getService(api: ServiceApi, path: string): Promise<unknown> {
+  return callService(api, 'GET', path);
+}
+
+async function callService(api: ServiceApi, method: string, path: string): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(`${api.url}${path}`, {
-      method: 'POST',
+      method,
       headers: api.token !== undefined ? { authorization: `Bearer ${api.token}` } : {},
       signal: AbortSignal.timeout(3_600_000),
     });

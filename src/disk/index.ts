@@ -128,3 +128,5 @@ export type {
 } from './history.js';
 export * from './report/index.js';
 export * from './fleet/index.js';
+export { LocalReserves, rearmOn, releaseOn, releaseVolume } from './reserve-control.js';
+export type { ReserveControl, VolumeRearm, VolumeRelease } from './reserve-control.js';

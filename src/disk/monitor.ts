@@ -1,6 +1,13 @@
 import { ArchiveError, codeOf, describeError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { rearmReserves, releaseReserve } from './reserve.js';
+import {
+  rearmOn,
+  releaseOn,
+  type ReserveControl,
+  type VolumeRearm,
+  type VolumeRelease,
+} from './reserve-control.js';
 import { sampleVolume, type VolumeSample, type VolumeSpec, type WatermarkState } from './volume.js';
 
 /** What the monitor can ask of the rest of the service (the disk module depends on nothing). */
@@ -52,8 +59,12 @@ export interface DiskMonitorCounters {
   rearms: number;
 }
 
-export class DiskMonitor {
+export class DiskMonitor implements ReserveControl {
   private readonly states = new Map<string, WatermarkState>();
+  /** Volumes whose reserve was released by hand: not re-armed until rearm() (by hand). */
+  private readonly releasedByHand = new Set<string>();
+  /** Reserve file changes one at a time (a sample's re-arm never undoes a release by hand). */
+  private reserveOps: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private relieving = false;
@@ -84,6 +95,47 @@ export class DiskMonitor {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     await this.ticking;
+  }
+
+  /**
+   * Releases one reserve by hand (`reserve release` while the service runs). The monitor then
+   * leaves that volume's reserves alone, however much space comes back, until rearm() is asked
+   * for: a re-arm below low would otherwise take back at once the space the operator freed.
+   * A flood still releases another block. Remembered until rearm() or the process restarts.
+   */
+  release(volume?: string): Promise<VolumeRelease> {
+    return this.serial(async () => {
+      const r = await releaseOn(this.deps.volumes, volume, this.deps.log);
+      this.releasedByHand.add(r.volume);
+      this.counters.releases++;
+      this.deps.log.info(
+        { volume: r.volume, n: r.n },
+        'reserve released by hand: the disk monitor will not re-arm this volume until `reserve rearm`',
+      );
+      return r;
+    });
+  }
+
+  /** Re-arms by hand (`reserve rearm`), and lets the monitor re-arm those volumes again. */
+  rearm(volume?: string): Promise<VolumeRearm[]> {
+    return this.serial(async () => {
+      const r = await rearmOn(this.deps.volumes, volume, this.deps.log, (v) =>
+        this.releasedByHand.delete(v.name),
+      );
+      for (const v of r) this.counters.rearms += v.armed.length;
+      return r;
+    });
+  }
+
+  /** Volumes released by hand and not re-armed since (the monitor leaves their reserves). */
+  heldReleased(): string[] {
+    return [...this.releasedByHand].sort();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.reserveOps.then(fn, fn);
+    this.reserveOps = run.catch(() => undefined);
+    return run;
   }
 
   /** One sample of every volume, with the actions it calls for. */
@@ -129,7 +181,7 @@ export class DiskMonitor {
         this.pausedBy = spec.name;
         actions.pauseIngest(`volume ${spec.name} at flood watermark`);
       }
-      await releaseReserve(spec.reserve, log).then(
+      await this.serial(() => releaseReserve(spec.reserve, log)).then(
         () => this.counters.releases++,
         (err: unknown) => {
           if (err instanceof ArchiveError && err.code === ErrorCodes.RESERVE_NONE_ARMED) {
@@ -172,8 +224,17 @@ export class DiskMonitor {
         this.pausedBy = null;
         actions.resumeIngest();
       }
-      if (spec.reserve.count > 0 && s.reserve.armed < spec.reserve.count) {
-        const r = await rearmReserves(spec.reserve, { minAvailableBytes: s.floodAvailableBytes });
+      if (
+        spec.reserve.count > 0 &&
+        s.reserve.armed < spec.reserve.count &&
+        !this.releasedByHand.has(spec.name)
+      ) {
+        const r = await this.serial(async () =>
+          this.releasedByHand.has(spec.name)
+            ? null
+            : rearmReserves(spec.reserve, { minAvailableBytes: s.floodAvailableBytes }),
+        );
+        if (r === null) return;
         if (r.armed.length > 0) {
           this.counters.rearms += r.armed.length;
           log.info(

@@ -2,12 +2,13 @@
  * The HTTP server of `kafka-archive run`: liveness (/healthz), readiness (/readyz), Prometheus
  * metrics (/metrics) and a read API over the service's live catalog (/api/offsets, /api/lookup,
  * /api/read, /api/disk/report), and admin actions (POST /api/tier; restore jobs at
- * /api/restores, run by the service's RestoreJobs). node:http or node:https; bearer tokens of
+ * /api/restores, run by the service's RestoreJobs; catalog rebuild jobs at /api/catalog/rebuild;
+ * reserves at /api/reserve/release and /api/reserve/rearm). node:http or node:https; bearer tokens of
  * role read or admin (server.auth) guard everything but /healthz, /readyz and /openapi.json;
  * without tokens it refuses a non-loopback host unless server.allowUnauthenticated is set
  * (checked by the config schema).
  */
-import type { DiskReport } from '../disk/index.js';
+import type { DiskReport, ReserveControl } from '../disk/index.js';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -22,6 +23,7 @@ import type { ArchiverView } from './health.js';
 import { createMetrics, type FleetSource, type GroupSnapshotStats } from './metrics.js';
 import { createRoutes } from './routes.js';
 import type { RestoreJobsApi } from './restore-routes.js';
+import type { CatalogRebuildsApi } from './admin-routes.js';
 import { Authenticator } from './auth.js';
 import { openApiDocument } from './openapi.js';
 import { VolumeSampler, type VolumeSampleSource } from './volumes.js';
@@ -64,6 +66,10 @@ export interface ServerDeps {
   restores?: RestoreJobsApi | null;
   /** The disk fleet (disk.fleet.enabled): gauges and GET /api/disk/fleet. */
   fleet?: FleetSource | null;
+  /** Catalog rebuilds run by the service (/api/catalog/rebuild); absent: 404. */
+  rebuilds?: CatalogRebuildsApi | null;
+  /** Reserve release / re-arm through the disk monitor (/api/reserve/*); absent: 404. */
+  reserves?: ReserveControl | null;
 }
 
 export interface ServerHandle {
@@ -155,6 +161,8 @@ export async function startServer(
     reports: deps.reports ?? null,
     restores: deps.restores ?? null,
     fleet: deps.fleet ?? null,
+    rebuilds: deps.rebuilds ?? null,
+    reserves: deps.reserves ?? null,
   });
   const tls = readServerTls(config);
   let server: Server | HttpsServer;
@@ -200,6 +208,9 @@ export async function startServer(
         '/api/disk/fleet',
         '/api/tier',
         '/api/restores',
+        '/api/catalog/rebuild',
+        '/api/reserve/release',
+        '/api/reserve/rearm',
       ],
     },
     'HTTP server listening',

@@ -429,6 +429,257 @@ const restorePaths = {
   },
 };
 
+const reserveFile = {
+  type: 'object',
+  required: ['n', 'path', 'present', 'apparentBytes', 'allocatedBytes', 'armed'],
+  properties: {
+    n: { type: 'integer', minimum: 1 },
+    path: { type: 'string' },
+    present: { type: 'boolean' },
+    apparentBytes: int0,
+    allocatedBytes: int0,
+    armed: { type: 'boolean', description: 'present and its allocated blocks cover its size' },
+  },
+};
+const rebuildProgress = {
+  type: 'object',
+  required: ['phase', 'listed', 'read', 'seconds', 'footersPerSecond'],
+  properties: {
+    phase: {
+      enum: ['hot', 'objects', 'merge'],
+      description:
+        'hot: footers of the hot tier; objects: listing and footers of the bucket; merge: applying to the live catalog',
+    },
+    listed: { ...int0, description: 'segment objects listed so far' },
+    read: { ...int0, description: 'footers read so far (hot files and objects)' },
+    seconds: num0,
+    footersPerSecond: num0,
+  },
+};
+const adminSchemas = {
+  RebuildResult: {
+    type: 'object',
+    required: [
+      'catalogDir',
+      'segments',
+      'read',
+      'cold',
+      'quarantined',
+      'seconds',
+      'segmentsPerSecond',
+      'via',
+    ],
+    properties: {
+      catalogDir: { type: 'string' },
+      segments: { ...int0, description: 'entries in the catalog afterwards' },
+      read: { ...int0, description: 'footers read (hot files plus objects)' },
+      cold: { ...int0, description: 'of those, objects read from the store' },
+      quarantined: { type: 'array', items: { type: 'string' } },
+      seconds: num0,
+      segmentsPerSecond: num0,
+      via: { enum: ['local', 'service'] },
+      merge: {
+        type: 'object',
+        description: 'what changed in the live catalog (service only)',
+        required: ['added', 'updated', 'dropped', 'keptNewer'],
+        properties: {
+          added: int0,
+          updated: int0,
+          dropped: {
+            ...int0,
+            description: 'entries whose segment is neither on the hot tier nor in the bucket',
+          },
+          keptNewer: {
+            ...int0,
+            description: "entries the service's writers changed during the rebuild: theirs kept",
+          },
+        },
+      },
+    },
+  },
+  RebuildJob: {
+    type: 'object',
+    required: [
+      'id',
+      'state',
+      'startedAt',
+      'finishedAt',
+      'concurrency',
+      'progress',
+      'result',
+      'error',
+      'links',
+    ],
+    properties: {
+      id: { type: 'string', minLength: 1 },
+      state: { enum: ['running', 'done', 'failed'] },
+      startedAt: { type: 'string' },
+      finishedAt: { oneOf: [{ type: 'string' }, { type: 'null' }] },
+      concurrency: { type: 'integer', minimum: 1 },
+      progress: rebuildProgress,
+      result: { oneOf: [ref('RebuildResult'), { type: 'null' }] },
+      error: { oneOf: [ref('Error'), { type: 'null' }] },
+      links: {
+        type: 'object',
+        required: ['self'],
+        properties: { self: { type: 'string' } },
+      },
+    },
+  },
+  ReserveRelease: {
+    type: 'object',
+    required: [
+      'volume',
+      'path',
+      'n',
+      'freedBytes',
+      'availableBeforeBytes',
+      'availableAfterBytes',
+      'remainingArmed',
+    ],
+    properties: {
+      volume: { type: 'string' },
+      path: { type: 'string' },
+      n: { type: 'integer', minimum: 1 },
+      freedBytes: int0,
+      availableBeforeBytes: int0,
+      availableAfterBytes: int0,
+      remainingArmed: int0,
+    },
+  },
+  ReserveRearm: {
+    type: 'object',
+    required: ['volume', 'minAvailableBytes', 'dir', 'armed', 'refused', 'status'],
+    properties: {
+      volume: { type: 'string' },
+      minAvailableBytes: int0,
+      dir: { type: 'string' },
+      armed: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['n', 'path', 'method'],
+          properties: {
+            n: { type: 'integer', minimum: 1 },
+            path: { type: 'string' },
+            method: { enum: ['fallocate', 'write'] },
+          },
+        },
+      },
+      refused: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['n', 'reason', 'availableBytes', 'minAvailableBytes'],
+          properties: {
+            n: { type: 'integer', minimum: 1 },
+            reason: { type: 'string' },
+            availableBytes: int0,
+            minAvailableBytes: int0,
+          },
+        },
+      },
+      status: {
+        type: 'object',
+        required: ['dir', 'count', 'sizeBytes', 'armed', 'armedBytes', 'files', 'extra', 'partial'],
+        properties: {
+          dir: { type: 'string' },
+          count: int0,
+          sizeBytes: int0,
+          armed: int0,
+          armedBytes: int0,
+          files: { type: 'array', items: reserveFile },
+          extra: { type: 'array', items: reserveFile },
+          partial: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+const volumeParam = (what: string) =>
+  q('volume', `the volume (see \`disk volumes\`); ${what}`, false, {
+    type: 'string',
+    minLength: 1,
+    maxLength: 200,
+    examples: ['hot'],
+  });
+const adminPaths = {
+  '/api/catalog/rebuild': {
+    post: {
+      summary:
+        'rebuild the live catalog from the hot tier and the bucket (as `kafka-archive catalog rebuild`), beside the running writers; needs an admin token',
+      operationId: 'rebuildCatalog',
+      security: bearer,
+      description:
+        'Answers 202 and runs the rebuild in the background: poll `links.self` (also the Location header). Entries the service writes while it runs are kept; every other entry becomes what the scan found.',
+      parameters: [
+        q('concurrency', 'footers read at once, 1 to 1024 (default 16)', false, {
+          type: 'string',
+          pattern: '^[0-9]{1,4}$',
+          examples: ['16'],
+        }),
+      ],
+      responses: {
+        '202': {
+          description: 'started; poll links.self',
+          headers: { Location: { description: 'the job', schema: { type: 'string' } } },
+          content: json(ref('RebuildJob')),
+        },
+        '400': errorResponse('bad parameters (USAGE)'),
+        '409': errorResponse('a rebuild runs already (CATALOG_REBUILD_RUNNING)'),
+        '503': errorResponse('another process writes the catalog (CATALOG_LOCKED)'),
+        ...adminErrors,
+      },
+    },
+  },
+  '/api/catalog/rebuild/{id}': {
+    get: {
+      summary: 'one catalog rebuild job: state, progress (phase, footers read, rate), result',
+      operationId: 'getCatalogRebuild',
+      security: bearer,
+      parameters: [{ ...jobId, description: 'the job id (`id` of POST /api/catalog/rebuild)' }],
+      responses: {
+        '200': { description: 'the job', content: json(ref('RebuildJob')) },
+        '400': errorResponse('unknown query parameters (USAGE)'),
+        '404': errorResponse('no such job in this service (NOT_FOUND)'),
+        ...adminErrors,
+      },
+    },
+  },
+  '/api/reserve/release': {
+    post: {
+      summary:
+        'release one reserve block (as `kafka-archive reserve release`) through the disk monitor, which then leaves that volume unarmed until a rearm; needs an admin token',
+      operationId: 'releaseReserve',
+      security: bearer,
+      parameters: [volumeParam('default: the only volume with reserves')],
+      responses: {
+        '200': { description: 'what was released', content: json(ref('ReserveRelease')) },
+        '400': errorResponse('unknown volume, or several volumes have reserves (USAGE)'),
+        '503': errorResponse('no armed reserve left (RESERVE_NONE_ARMED)'),
+        ...adminErrors,
+      },
+    },
+  },
+  '/api/reserve/rearm': {
+    post: {
+      summary:
+        'allocate missing reserves that fit above the flood watermark (as `kafka-archive reserve rearm`), and let the disk monitor re-arm the volume again; needs an admin token',
+      operationId: 'rearmReserves',
+      security: bearer,
+      parameters: [volumeParam('default: every volume with reserves')],
+      responses: {
+        '200': {
+          description: 'per volume: newly armed and refused reserves',
+          content: json({ type: 'array', items: ref('ReserveRearm') }),
+        },
+        '400': errorResponse('unknown volume (USAGE)'),
+        ...adminErrors,
+      },
+    },
+  },
+};
+
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -436,7 +687,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'kafka-archive',
       version: '1',
       description:
-        'The HTTP API of `kafka-archive run`: health, readiness, Prometheus metrics, queries over the live catalog, the disk report, and tiering on demand. When server.auth has tokens, every endpoint but /healthz, /readyz and /openapi.json needs `Authorization: Bearer <token>`: a read token for GET endpoints, an admin token for POST /api/tier and the restore jobs (/api/restores). Errors are JSON `{"error", "code"}` with a code from the error-code table.',
+        'The HTTP API of `kafka-archive run`: health, readiness, Prometheus metrics, queries over the live catalog, the disk report, and tiering on demand. When server.auth has tokens, every endpoint but /healthz, /readyz and /openapi.json needs `Authorization: Bearer <token>`: a read token for GET endpoints, an admin token for POST /api/tier, the restore jobs (/api/restores), catalog rebuilds (/api/catalog/rebuild) and reserves (/api/reserve/release, /api/reserve/rearm). Errors are JSON `{"error", "code"}` with a code from the error-code table.',
     },
     servers: [{ url: 'http://127.0.0.1:9464' }],
     components: {
@@ -620,6 +871,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
         ...restoreSchemas,
+        ...adminSchemas,
         FleetReport: {
           type: 'object',
           description:
@@ -917,6 +1169,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...restorePaths,
+      ...adminPaths,
     },
   };
 }

@@ -10,11 +10,17 @@ import {
 } from '../catalog/index.js';
 import { topicOfStream, type SegmentSource } from '../archive/index.js';
 import { ArchiveError, describeError, ErrorCodes, httpStatusOf } from '../errors.js';
-import { renderDiskReportHtml, type DiskReport, type FleetReport } from '../disk/index.js';
+import {
+  renderDiskReportHtml,
+  type DiskReport,
+  type FleetReport,
+  type ReserveControl,
+} from '../disk/index.js';
 import type { Logger } from '../log/index.js';
 import { httpError } from './errors.js';
 import { NDJSON_TYPE, send, sendError } from './respond.js';
 import { restoreHandlers, type RestoreJobsApi } from './restore-routes.js';
+import { adminHandlers, type CatalogRebuildsApi } from './admin-routes.js';
 import { readiness, type ArchiverView } from './health.js';
 import { recordJson } from '../segment/index.js';
 import { toJson } from '../util/json.js';
@@ -46,6 +52,10 @@ export interface RouteContext {
   restores?: RestoreJobsApi | null;
   /** The disk fleet (/api/disk/fleet); null or absent: 503 (disk.fleet.enabled is false). */
   fleet?: FleetSource | null;
+  /** Catalog rebuilds of the service (/api/catalog/rebuild); null or absent: 404. */
+  rebuilds?: CatalogRebuildsApi | null;
+  /** Reserve release / re-arm (/api/reserve/*), through the disk monitor; absent: 404. */
+  reserves?: ReserveControl | null;
 }
 
 export type Handler = (
@@ -266,6 +276,8 @@ export function createRoutes(
   const get = (access: Access, handler: Handler): Route[] => [{ method: 'GET', access, handler }];
   const h = (path: string) => handlers[path] as Handler;
   const restore = restoreHandlers(ctx.restores ?? null);
+  const admin = adminHandlers(ctx.rebuilds ?? null, ctx.reserves ?? null);
+  const post = (handler: Handler): Route[] => [{ method: 'POST', access: 'admin', handler }];
   const routes: Record<string, Route[]> = {
     '/healthz': get('open', h('/healthz')),
     '/readyz': get('open', h('/readyz')),
@@ -283,6 +295,10 @@ export function createRoutes(
       { method: 'POST', access: 'admin', handler: restore.start },
     ],
     '/api/restores/:id': get('admin', restore.get),
+    '/api/catalog/rebuild': post(admin.rebuild),
+    '/api/catalog/rebuild/:id': get('admin', admin.rebuildJob),
+    '/api/reserve/release': post(admin.release),
+    '/api/reserve/rearm': post(admin.rearm),
   };
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {

@@ -7,7 +7,13 @@ import {
 } from '../archive/index.js';
 import { archivedHighWatermark, Catalog, entryFromMeta, reconcileHot } from '../catalog/index.js';
 import type { Config } from '../config/index.js';
-import { DiskMonitor, DiskReportScheduler, resolveVolumes } from '../disk/index.js';
+import {
+  DiskMonitor,
+  DiskReportScheduler,
+  LocalReserves,
+  resolveVolumes,
+  type ReserveControl,
+} from '../disk/index.js';
 import { ArchiveError, describeError, ErrorCodes } from '../errors.js';
 import type { Admin } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
@@ -17,6 +23,7 @@ import { Tierer } from '../tiering/index.js';
 import { createKafkaClient } from './kafka.js';
 import { FleetWatcher } from './fleet.js';
 import { RestoreJobs } from './restore-jobs.js';
+import { CatalogRebuilds } from './rebuild.js';
 
 export interface ArchiverService {
   archiver: Archiver;
@@ -37,6 +44,10 @@ export interface ArchiverService {
   restores: RestoreJobs;
   /** The disk fleet read from disk.fleet.topic, null unless disk.fleet.enabled. */
   fleet: FleetWatcher | null;
+  /** Catalog rebuilds asked for over the HTTP API (beside the running writers). */
+  rebuilds: CatalogRebuilds;
+  /** Reserve release / re-arm over the HTTP API: through the disk monitor when it runs. */
+  reserves: ReserveControl;
   /** Starts consuming and, when enabled, tiering and the disk monitor. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -191,8 +202,13 @@ export async function createArchiverService(config: Config, log: Logger): Promis
   const fleet = config.disk.fleet.enabled
     ? new FleetWatcher(config, log.child({ component: 'disk-fleet' }), kafka)
     : null;
+  const rebuilds = new CatalogRebuilds({ config, log, catalog, tierer });
+  const reserves: ReserveControl =
+    monitor ?? new LocalReserves(await resolveVolumes(config), log.child({ component: 'disk' }));
   return {
     fleet,
+    rebuilds,
+    reserves,
     archiver,
     catalog,
     store,
@@ -212,6 +228,7 @@ export async function createArchiverService(config: Config, log: Logger): Promis
       void reports?.runOnce(); // a first report (and its gauges) now, not at the first cron tick
     },
     async close() {
+      await rebuilds.close();
       await restores.close();
       if (timer !== null) clearInterval(timer);
       await groups?.stop();

@@ -10,8 +10,13 @@ export type { ArchiveReader } from './catalog.js';
 export { createKafkaClient } from './kafka.js';
 export { runTierPass } from './tier.js';
 export type { TierPassResult } from './tier.js';
-export { rebuildCatalog } from './rebuild.js';
-export type { RebuildResult } from './rebuild.js';
+export { CatalogRebuilds, rebuildCatalog } from './rebuild.js';
+export type {
+  CatalogRebuildsDeps,
+  RebuildJobView,
+  RebuildProgress,
+  RebuildResult,
+} from './rebuild.js';
 export { runDoctor, doctorConfigFailure } from './doctor.js';
 export type { DoctorReport, DoctorCheck, CheckStatus, DoctorOptions } from './doctor.js';
 export { RestoreJobs } from './restore-jobs.js';

@@ -157,14 +157,22 @@ export class Tierer {
   }
 
   /** One tiering round. Throws on an object-store outage (after recording what was done). */
-  async runOnce(filter: TierFilter = {}): Promise<TierRoundResult> {
+  runOnce(filter: TierFilter = {}): Promise<TierRoundResult> {
     // One round at a time (the schedule and disk-pressure rounds share this tierer).
+    return this.hold(() => this.runRound(filter));
+  }
+
+  /**
+   * Runs `fn` between rounds: no round (scheduled, disk pressure or by hand) moves or deletes a
+   * hot file meanwhile (a catalog rebuild reading the hot tier's footers).
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
     const previous = this.round;
     let done!: () => void;
     this.round = new Promise<void>((resolve) => (done = resolve));
     await previous;
     try {
-      return await this.runRound(filter);
+      return await fn();
     } finally {
       done();
     }

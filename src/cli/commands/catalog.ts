@@ -1,8 +1,60 @@
 import type { Command } from 'commander';
-import { ArchiveError, ErrorCodes, rebuildCatalog } from '../../index.js';
-import { makeContext, type GlobalOptions } from '../context.js';
-import { ExitCode } from '../../errors.js';
+import {
+  ArchiveError,
+  ErrorCodes,
+  rebuildCatalog,
+  type RebuildJobView,
+  type RebuildResult,
+} from '../../index.js';
+import { getService, postService, serviceApi, type ServiceApi } from '../service-api.js';
+import { makeContext, type CommandContext, type GlobalOptions } from '../context.js';
+import { ExitCode, isErrorCode } from '../../errors.js';
 import { toJson } from '../format.js';
+
+/** How often the CLI asks the service how its rebuild goes, and prints progress. */
+const POLL_MS = 1_000;
+const PRINT_MS = 5_000;
+
+/** The running service rebuilds its own catalog: start its job, print progress, await it. */
+async function rebuildThroughService(
+  ctx: CommandContext,
+  api: ServiceApi,
+  concurrency: number,
+  locked: unknown,
+): Promise<RebuildResult> {
+  ctx.log.info(
+    { url: api.url },
+    'the running service holds the catalog: rebuilding through its API (it keeps archiving)',
+  );
+  const started = (await postService(api, `/api/catalog/rebuild?concurrency=${concurrency}`)) as
+    (RebuildJobView & { links: { self: string } }) | null;
+  if (started === null) throw locked;
+  let job: RebuildJobView = started;
+  let printed = 0;
+  while (job.state === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const next = (await getService(api, started.links.self)) as RebuildJobView | null;
+    if (next === null) {
+      throw new ArchiveError(
+        ErrorCodes.CATALOG_REBUILD_INTERRUPTED,
+        `the service at ${api.url} stopped answering during the catalog rebuild; run it again: it resumes where it stopped`,
+      );
+    }
+    job = next;
+    if (job.state === 'running' && Date.now() - printed >= PRINT_MS) {
+      printed = Date.now();
+      ctx.log.info({ job: job.id, ...job.progress }, 'catalog rebuild in the service');
+    }
+  }
+  if (job.state === 'failed' || job.result === null) {
+    const code = isErrorCode(job.error?.code) ? job.error.code : ErrorCodes.INTERNAL;
+    throw new ArchiveError(
+      code,
+      `the running service at ${api.url} could not rebuild its catalog: ${job.error?.error ?? 'no result'}`,
+    );
+  }
+  return job.result;
+}
 
 export function registerCatalog(program: Command, setExit: (code: number) => void): void {
   const catalog = program
@@ -11,7 +63,7 @@ export function registerCatalog(program: Command, setExit: (code: number) => voi
   catalog
     .command('rebuild')
     .description(
-      'rebuild the catalog from the segment files (footers read in parallel); resumable: an interrupted rebuild continues where it stopped. Stop the service first.',
+      'rebuild the catalog from the segment files (footers read in parallel); resumable: an interrupted rebuild continues where it stopped. While the service runs, it rebuilds its own catalog and keeps archiving (POST /api/catalog/rebuild with the first server.auth.adminTokens); progress on stderr.',
     )
     .option('--concurrency <n>', 'footers read at once', '16')
     .addHelpText(
@@ -27,11 +79,19 @@ export function registerCatalog(program: Command, setExit: (code: number) => voi
           `--concurrency: got ${JSON.stringify(opts.concurrency)}: expected a whole number from 1 to 1024`,
         );
       }
-      const summary = await rebuildCatalog(ctx.config, ctx.log, { concurrency });
+      let summary: RebuildResult;
+      try {
+        summary = await rebuildCatalog(ctx.config, ctx.log, { concurrency });
+      } catch (err) {
+        if (!(err instanceof ArchiveError) || err.code !== ErrorCodes.CATALOG_LOCKED) throw err;
+        const api = serviceApi(ctx.config);
+        if (api === null) throw err;
+        summary = await rebuildThroughService(ctx, api, concurrency, err);
+      }
       if (ctx.json) ctx.out(toJson(summary));
       else
         ctx.out(
-          `catalog rebuilt: ${summary.segments} segments (${summary.read} footers read, ${summary.cold} from the object store, ${summary.quarantined.length} quarantined) in ${summary.seconds.toFixed(1)} s -> ${summary.catalogDir}`,
+          `catalog rebuilt${summary.via === 'service' ? ' by the running service' : ''}: ${summary.segments} segments (${summary.read} footers read, ${summary.cold} from the object store, ${summary.quarantined.length} quarantined${summary.merge !== undefined ? `; ${summary.merge.added} added, ${summary.merge.updated} corrected, ${summary.merge.dropped} dropped, ${summary.merge.keptNewer} written meanwhile kept` : ''}) in ${summary.seconds.toFixed(1)} s -> ${summary.catalogDir}`,
         );
       setExit(summary.quarantined.length > 0 ? ExitCode.DATA : ExitCode.OK);
     });

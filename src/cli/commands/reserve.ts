@@ -1,17 +1,19 @@
 import type { Command } from 'commander';
 import { formatBytes } from '../../config/index.js';
 import {
-  availableAtPercent,
   measureFilesystem,
   pickVolume,
-  rearmReserves,
-  releaseReserve,
+  rearmOn,
+  releaseOn,
   reserveStatus,
   resolveVolumes,
   type ReserveFile,
+  type VolumeRearm,
+  type VolumeRelease,
   type VolumeSpec,
 } from '../../disk/index.js';
-import { ArchiveError, ErrorCodes } from '../../errors.js';
+import { catalogWriter } from '../../catalog/index.js';
+import { postService, serviceApi } from '../service-api.js';
 import { makeContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../../errors.js';
 import { table, toJson } from '../format.js';
@@ -88,7 +90,7 @@ export function registerReserve(program: Command, setExit: (code: number) => voi
     cmd
       .command('release')
       .description(
-        'delete one armed reserve (highest number first) to free its space now; repeat for the next one',
+        'delete one armed reserve (highest number first) to free its space now; repeat for the next one. While the service runs, its disk monitor releases it (POST /api/reserve/release) and then leaves that volume unarmed until `reserve rearm`.',
       )
       .addHelpText(
         'after',
@@ -96,29 +98,15 @@ export function registerReserve(program: Command, setExit: (code: number) => voi
       ),
   ).action(async (opts: VolumeOptions, command: Command) => {
     const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
-    let specs = await volumes(ctx, opts);
-    if (opts.volume === undefined) {
-      specs = specs.filter((s) => s.reserve.count > 0);
-      if (specs.length > 1) {
-        throw new ArchiveError(
-          ErrorCodes.USAGE,
-          `several volumes have reserves (${specs.map((s) => s.name).join(', ')}): choose one with --volume NAME`,
-        );
-      }
-    }
-    const spec = specs[0];
-    if (spec === undefined) {
-      throw new ArchiveError(
-        ErrorCodes.RESERVE_NONE_ARMED,
-        'no volume has reserves configured (disk.reserve.count is 0)',
-      );
-    }
-    const r = await releaseReserve(spec.reserve, ctx.log);
+    const r =
+      ((await throughService(ctx, opts, 'release')) as VolumeRelease | null) ??
+      (await releaseOn(await volumes(ctx, { ...opts, volume: undefined }), opts.volume, ctx.log));
+    const count = r.remainingArmed;
     if (ctx.json) {
-      ctx.out(toJson({ volume: spec.name, ...r }));
+      ctx.out(toJson(r));
     } else {
       ctx.out(
-        `released ${r.path} (${formatBytes(r.freedBytes)}) on volume ${spec.name}: available ${formatBytes(r.availableBeforeBytes)} -> ${formatBytes(r.availableAfterBytes)}; ${r.remainingArmed} of ${spec.reserve.count} reserves still armed`,
+        `released ${r.path} (${formatBytes(r.freedBytes)}) on volume ${r.volume}: available ${formatBytes(r.availableBeforeBytes)} -> ${formatBytes(r.availableAfterBytes)}; ${count} reserves still armed`,
       );
     }
     setExit(ExitCode.OK);
@@ -128,18 +116,13 @@ export function registerReserve(program: Command, setExit: (code: number) => voi
     cmd
       .command('rearm')
       .description(
-        'allocate missing reserves, each only if the space left afterwards stays above the flood watermark',
+        'allocate missing reserves, each only if the space left afterwards stays above the flood watermark. While the service runs, through its disk monitor (POST /api/reserve/rearm), which re-arms that volume on its own again from then on.',
       ),
   ).action(async (opts: VolumeOptions, command: Command) => {
     const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
-    const results = [];
-    for (const v of await volumes(ctx, opts)) {
-      if (v.reserve.count === 0) continue;
-      const fs = await measureFilesystem(v.reserve.dir);
-      const minAvailableBytes = availableAtPercent(fs, v.watermarks.flood);
-      const r = await rearmReserves(v.reserve, { minAvailableBytes, log: ctx.log });
-      results.push({ volume: v.name, minAvailableBytes, ...r });
-    }
+    const results =
+      ((await throughService(ctx, opts, 'rearm')) as VolumeRearm[] | null) ??
+      (await rearmOn(await volumes(ctx, { ...opts, volume: undefined }), opts.volume, ctx.log));
     if (ctx.json) {
       ctx.out(toJson(results));
     } else {
@@ -166,4 +149,47 @@ export function registerReserve(program: Command, setExit: (code: number) => voi
       setExit(ExitCode.OK);
     }
   });
+}
+
+/**
+ * release / rearm through the running service's disk monitor, which owns the reserves while it
+ * runs (a release behind its back would be re-armed at its next sample below low). Null when no
+ * service answers at server.host:server.port, or when the command names Kafka log.dirs of its
+ * own (--server-properties, --log-dir: volumes the service does not know): act on the files.
+ */
+async function throughService(
+  ctx: CommandContext,
+  opts: VolumeOptions,
+  action: 'release' | 'rearm',
+): Promise<unknown> {
+  const api = serviceApi(ctx.config);
+  const own = opts.serverProperties !== undefined || opts.logDir !== undefined;
+  // The service of this configuration runs when it holds its catalog (not merely something at
+  // server.port): a different instance's monitor must not act for this one.
+  const writer = api !== null && !own ? await catalogWriter(ctx.config.catalog.dir) : null;
+  if (api !== null && writer !== null) {
+    const q = opts.volume !== undefined ? `?volume=${encodeURIComponent(opts.volume)}` : '';
+    const r = await postService(api, `/api/reserve/${action}${q}`);
+    if (r !== null) {
+      ctx.log.info(
+        { url: api.url },
+        `reserve ${action}: through the running service's disk monitor`,
+      );
+      return r;
+    }
+  }
+  ctx.log.info(
+    {
+      why:
+        api === null
+          ? 'server.enabled is false'
+          : own
+            ? '--server-properties/--log-dir name volumes of this command'
+            : writer === null
+              ? `no service holds ${ctx.config.catalog.dir}`
+              : `no service answers at ${api.url}`,
+    },
+    `reserve ${action}: on the reserve files directly`,
+  );
+  return null;
 }
