@@ -7,6 +7,8 @@ import { availableAtPercent, pickVolume, type VolumeSpec } from './volume.js';
 /** One reserve released on a volume (`reserve release`, POST /api/reserve/release). */
 export interface VolumeRelease extends ReleaseResult {
   volume: string;
+  /** Reserves configured on the volume (disk.reserve.count or its volume's). */
+  count: number;
 }
 
 /** Reserves re-armed on a volume (`reserve rearm`, POST /api/reserve/rearm). */
@@ -50,7 +52,11 @@ export async function releaseOn(
   log: Logger,
 ): Promise<VolumeRelease> {
   const spec = releaseVolume(specs, name);
-  return { volume: spec.name, ...(await releaseReserve(spec.reserve, log)) };
+  return {
+    volume: spec.name,
+    count: spec.reserve.count,
+    ...(await releaseReserve(spec.reserve, log)),
+  };
 }
 
 /** Re-arms the reserves of each chosen volume that fit above its flood watermark. */

@@ -530,6 +530,7 @@ const adminSchemas = {
     type: 'object',
     required: [
       'volume',
+      'count',
       'path',
       'n',
       'freedBytes',
@@ -539,6 +540,7 @@ const adminSchemas = {
     ],
     properties: {
       volume: { type: 'string' },
+      count: { ...int0, description: 'reserves configured on the volume' },
       path: { type: 'string' },
       n: { type: 'integer', minimum: 1 },
       freedBytes: int0,

@@ -114,6 +114,7 @@ describe('admin routes: catalog rebuild and reserves', () => {
     const calls: string[] = [];
     const release: VolumeRelease = {
       volume: 'hot',
+      count: 2,
       path: join(hotDir, '.kafka-archive-reserve-2'),
       n: 2,
       freedBytes: 1024,

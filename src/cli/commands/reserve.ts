@@ -101,12 +101,11 @@ export function registerReserve(program: Command, setExit: (code: number) => voi
     const r =
       ((await throughService(ctx, opts, 'release')) as VolumeRelease | null) ??
       (await releaseOn(await volumes(ctx, { ...opts, volume: undefined }), opts.volume, ctx.log));
-    const count = r.remainingArmed;
     if (ctx.json) {
       ctx.out(toJson(r));
     } else {
       ctx.out(
-        `released ${r.path} (${formatBytes(r.freedBytes)}) on volume ${r.volume}: available ${formatBytes(r.availableBeforeBytes)} -> ${formatBytes(r.availableAfterBytes)}; ${count} reserves still armed`,
+        `released ${r.path} (${formatBytes(r.freedBytes)}) on volume ${r.volume}: available ${formatBytes(r.availableBeforeBytes)} -> ${formatBytes(r.availableAfterBytes)}; ${r.remainingArmed} of ${r.count} reserves still armed`,
       );
     }
     setExit(ExitCode.OK);
