@@ -223,6 +223,8 @@ describe(`catalog rebuild and reserves through the running service on Kafka ${ka
 
   it('reserve release/rearm: through the disk monitor, which leaves a release by hand alone until rearm', async () => {
     const p = start();
+    // Up (the catalog is open before the server starts) and sampling its disks.
+    await waitForMetric(p, 'disk_monitor_samples_total', (n) => n >= 1, 60_000);
     await waitFor(
       '2 reserves armed',
       () => existsSync(reserve(1)) && existsSync(reserve(2)),
