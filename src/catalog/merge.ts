@@ -48,6 +48,7 @@ export async function mergeRebuilt(
     const partitions = [...new Set([...live.partitions(topic), ...rebuilt.partitions(topic)])];
     for (const partition of partitions.sort((a, b) => a - b)) {
       const pending: Array<Promise<void>> = [];
+      const current = live.segments(topic, partition); // cached: the lookups below are in memory
       const fresh = [...rebuilt.segments(topic, partition).all()];
       const seen = new Set<string>();
       for (const f of fresh) {
@@ -57,7 +58,7 @@ export async function mergeRebuilt(
           r.keptNewer++;
           continue;
         }
-        const l = live.get(f.topic, f.partition, f.firstOffset, f.lastOffset);
+        const l = current.get(f.firstOffset, f.lastOffset);
         if (l !== undefined && same(l, f)) continue;
         if (l === undefined) r.added++;
         else r.updated++;
