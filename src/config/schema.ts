@@ -277,6 +277,14 @@ const storageSchema = z
             error: 'expected at most 5GiB (the S3 maximum single PutObject)',
           })
           .default(64 * MiB),
+        /**
+         * How the server checks each upload's bytes: sha256 (x-amz-checksum-sha256, the hash the
+         * request is signed with: one hash on our side), md5 (Content-MD5, a second hash), auto
+         * (sha256, falling back to md5 once when the server refuses or ignores it).
+         */
+        checksum: z
+          .enum(['auto', 'sha256', 'md5'], { error: 'expected one of: auto, sha256, md5' })
+          .default('auto'),
       })
       .prefault({}),
   })

@@ -32,6 +32,7 @@ import {
   type ListedObject,
   type ObjectHead,
   type ObjectStore,
+  bodySource,
   type PutBody,
   type PutOptions,
   type PutResult,
@@ -86,7 +87,8 @@ export class LocalObjectStore implements ObjectStore {
     return join(this.root, ...key.split('/'));
   }
 
-  async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, input: PutBody, opts: PutOptions = {}): Promise<PutResult> {
+    const body = bodySource(input);
     const file = this.pathOf(key);
     const metadata = validateMetadata(opts.metadata);
     const dir = dirname(file);
@@ -100,6 +102,7 @@ export class LocalObjectStore implements ObjectStore {
       try {
         const fh = await open(tmp, 'wx', 0o644);
         let size = 0;
+        let sha256: string;
         let ino: string;
         const written = createHash('sha256');
         try {
@@ -118,9 +121,9 @@ export class LocalObjectStore implements ObjectStore {
           if (opts.contentLength !== undefined && size !== opts.contentLength) {
             throw lengthMismatch(key, opts.contentLength, size);
           }
-          if (opts.sha256 !== undefined) {
-            const actual = written.digest('hex');
-            if (actual !== opts.sha256) throw digestMismatch(key, opts.sha256, actual);
+          sha256 = written.digest('hex');
+          if (opts.sha256 !== undefined && sha256 !== opts.sha256) {
+            throw digestMismatch(key, opts.sha256, sha256);
           }
           await fh.sync();
           ino = (await fh.stat({ bigint: true })).ino.toString();
@@ -150,7 +153,7 @@ export class LocalObjectStore implements ObjectStore {
           if (old !== null && old !== ino) await this.bestEffortUnlink(sidecarPath(dir, name, old));
         }
         await fsyncDir(dir, { tolerant: true });
-        return { etag };
+        return { etag, sha256 };
       } catch (err) {
         if (!committed) {
           await unlinkQuiet(tmp);

@@ -15,6 +15,7 @@ import {
   type ListedObject,
   type ObjectHead,
   type ObjectStore,
+  bodySource,
   type PutBody,
   type PutOptions,
   type PutResult,
@@ -47,7 +48,8 @@ export class MemoryObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, input: PutBody, opts: PutOptions = {}): Promise<PutResult> {
+    const body = bodySource(input);
     this.calls.put++;
     this.check('put');
     validateKey(key);
@@ -62,15 +64,15 @@ export class MemoryObjectStore implements ObjectStore {
     if (opts.contentLength !== undefined && opts.contentLength !== bytes.length) {
       throw lengthMismatch(key, opts.contentLength, bytes.length);
     }
-    if (opts.sha256 !== undefined) {
-      const actual = createHash('sha256').update(bytes).digest('hex');
-      if (actual !== opts.sha256) throw digestMismatch(key, opts.sha256, actual);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (opts.sha256 !== undefined && sha256 !== opts.sha256) {
+      throw digestMismatch(key, opts.sha256, sha256);
     }
     this.check('put');
     if (opts.ifAbsent === true && this.objects.has(key)) throw exists(key, this.description);
     const etag = randomBytes(8).toString('hex');
     this.objects.set(key, { body: bytes, metadata, etag });
-    return { etag };
+    return { etag, sha256 };
   }
 
   async get(key: string): Promise<Buffer> {

@@ -1,7 +1,8 @@
 import { TLS_TRUST_CODES } from '../util/tls.js';
 import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Agent as HttpsAgent } from 'node:https';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -20,6 +21,7 @@ import {
 import { ArchiveError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import {
+  bodySource,
   exists,
   digestMismatch,
   lengthMismatch,
@@ -42,6 +44,8 @@ const MiB = 2 ** 20;
 const MIN_PART_SIZE = 5 * MiB;
 const MAX_PARTS = 10_000;
 
+export type S3ChecksumMode = 'auto' | 'sha256' | 'md5';
+
 export interface S3ObjectStoreOptions {
   /** S3-compatible endpoint URL; absent: AWS S3 for `region`. */
   endpoint?: string | undefined;
@@ -62,6 +66,12 @@ export interface S3ObjectStoreOptions {
    * partSizeBytes says: one request instead of three or more (default 64 MiB).
    */
   singlePutMaxBytes?: number | undefined;
+  /**
+   * How the server checks the bytes of each upload (storage.s3.checksum): 'sha256' sends
+   * x-amz-checksum-sha256, 'md5' Content-MD5, 'auto' (default) tries sha256 on the first upload
+   * and keeps md5 for this store when the server refuses or ignores the checksum.
+   */
+  checksum?: S3ChecksumMode | undefined;
   /** ListObjectsV2 page size (S3 caps it at 1000); small values exercise pagination in tests. */
   listPageSize?: number | undefined;
   /** SDK attempts per request, including the first (default 3). */
@@ -122,6 +132,8 @@ export class S3ObjectStore implements ObjectStore {
   };
   private readonly listPageSize: number | undefined;
   private readonly log: Logger | undefined;
+  /** 'auto' until the first upload tells which the server checks. */
+  private checksum: S3ChecksumMode;
 
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
@@ -140,6 +152,7 @@ export class S3ObjectStore implements ObjectStore {
     this.description = `s3://${this.bucket}/${this.prefix} at ${this.endpointDesc}`;
     this.listPageSize = options.listPageSize;
     this.log = options.log;
+    this.checksum = options.checksum ?? 'auto';
     this.sse = {};
     if (options.serverSideEncryption !== undefined) {
       this.sse.ServerSideEncryption = options.serverSideEncryption;
@@ -174,24 +187,30 @@ export class S3ObjectStore implements ObjectStore {
     return this.prefix + key;
   }
 
+  /**
+   * How the server is asked to check each request's bytes: 'sha256' sends the SHA-256 we compute
+   * for signing also as x-amz-checksum-sha256 (one hash per byte on our side); 'md5' adds a
+   * Content-MD5 (a second hash). With storage.s3.checksum auto the first put tries sha256 and
+   * falls back to md5, for the life of this store, when the server refuses or ignores it.
+   */
+  get checksumMode(): 'sha256' | 'md5' {
+    return this.checksum === 'md5' ? 'md5' : 'sha256';
+  }
+
   async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
     const Key = this.fullKey(key);
     const metadata = validateMetadata(opts.metadata);
-    const sent = createHash('sha256');
+    const mode = this.checksumMode;
     // A known length that fits one PutObject is read as one part (the single-request path).
     const single =
       opts.contentLength !== undefined &&
       opts.contentLength > this.partSizeBytes &&
       opts.contentLength <= this.singlePutMaxBytes;
-    const parts = hashing(
-      partsOf(body, single ? (opts.contentLength as number) : this.partSizeBytes),
-      sent,
+    const parts = partsOf(
+      body,
+      single ? (opts.contentLength as number) : this.partSizeBytes,
+      single ? (opts.contentLength as number) : this.partSizeBytes,
     );
-    const checkDigest = () => {
-      if (opts.sha256 === undefined) return;
-      const actual = sent.digest('hex');
-      if (actual !== opts.sha256) throw digestMismatch(key, opts.sha256, actual);
-    };
     try {
       const first = await parts.next();
       const second = first.done === true ? first : await parts.next();
@@ -200,41 +219,96 @@ export class S3ObjectStore implements ObjectStore {
         if (opts.contentLength !== undefined && buf.length !== opts.contentLength) {
           throw lengthMismatch(key, opts.contentLength, buf.length);
         }
-        checkDigest();
-        const r = await this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key,
-            Body: buf,
-            ContentLength: buf.length,
-            ContentMD5: md5(buf),
-            ContentType: 'application/octet-stream',
-            Metadata: metadata,
-            ...(opts.ifAbsent === true ? { IfNoneMatch: '*' } : {}),
-            ...this.sse,
-          }),
-        );
-        return { ...etagResult(r.ETag), verified: opts.sha256 !== undefined };
+        // The one hash of these bytes: it signs the request, is the digest the caller checks,
+        // and (sha256 mode) the checksum the server verifies before it stores anything.
+        const digest = sha256(buf);
+        const hex = digest.toString('hex');
+        if (opts.sha256 !== undefined && hex !== opts.sha256) {
+          throw digestMismatch(key, opts.sha256, hex);
+        }
+        const b64 = digest.toString('base64');
+        const command = new PutObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          Body: buf,
+          ContentLength: buf.length,
+          ...(mode === 'sha256' ? { ChecksumSHA256: b64 } : { ContentMD5: md5(buf) }),
+          ContentType: 'application/octet-stream',
+          Metadata: metadata,
+          ...(opts.ifAbsent === true ? { IfNoneMatch: '*' } : {}),
+          ...this.sse,
+        });
+        presetPayloadHash(command, hex);
+        let r;
+        try {
+          r = await this.client.send(command);
+        } catch (err) {
+          if (this.fallBack(mode, err)) return await this.put(key, body, opts);
+          throw err;
+        }
+        const verified = mode === 'md5' || this.echoed(b64, r.ChecksumSHA256);
+        return { ...etagResult(r.ETag), sha256: hex, verified };
       }
       if (first.done === true) throw new Error('unreachable');
       if (opts.ifAbsent === true && (await this.head(key)) !== null) {
         throw exists(key, this.description);
       }
-      return await this.putMultipart(
-        key,
-        Key,
-        [first.value, second.value],
-        parts,
-        metadata,
-        opts,
-        checkDigest,
-      );
+      return await this.putMultipart(key, Key, [first.value, second.value], parts, metadata, opts);
     } catch (err) {
+      if (err instanceof FellBack) return await this.put(key, body, opts);
       throw this.mapError(err, 'put', key);
     } finally {
       // Stops a stream body that was not read to its end (destroys it).
       await parts.return(undefined).catch(() => undefined);
     }
+  }
+
+  /**
+   * auto: a server that refuses the checksum header (400/501 other than BadDigest) is asked
+   * with Content-MD5 from now on; true when the put should be tried again that way.
+   */
+  private fallBack(mode: 'sha256' | 'md5', err: unknown): boolean {
+    if (this.checksum !== 'auto' || mode !== 'sha256') return false;
+    const e = (err ?? {}) as S3ErrorLike;
+    const status = e.$metadata?.httpStatusCode;
+    const name = e.name ?? e.Code ?? '';
+    const refused =
+      name === 'NotImplemented' ||
+      status === 501 ||
+      (status === 400 &&
+        ['InvalidArgument', 'InvalidRequest'].includes(name) &&
+        /checksum|sha256/i.test(e.message ?? ''));
+    if (!refused) return false;
+    this.checksum = 'md5';
+    this.log?.info(
+      { store: this.description, refusal: `${name} ${status}` },
+      'the S3 server refused x-amz-checksum-sha256; uploads carry Content-MD5 instead (storage.s3.checksum auto)',
+    );
+    return true;
+  }
+
+  /**
+   * sha256 mode: the server proves it checked our checksum by echoing it. A server that ignores
+   * it (no echo) did not verify the bytes: under auto, later puts use Content-MD5.
+   */
+  private echoed(sent: string, got: string | undefined): boolean {
+    if (got === sent) {
+      if (this.checksum === 'auto') this.checksum = 'sha256';
+      return true;
+    }
+    if (this.checksum === 'auto') {
+      this.checksum = 'md5';
+      this.log?.info(
+        { store: this.description },
+        'the S3 server does not echo x-amz-checksum-sha256 (it ignores it); uploads carry Content-MD5 instead (storage.s3.checksum auto)',
+      );
+    } else {
+      this.log?.warn(
+        { store: this.description },
+        'storage.s3.checksum is sha256 but the S3 server did not echo x-amz-checksum-sha256, so it did not check the bytes; the object is read back to verify it',
+      );
+    }
+    return false;
   }
 
   private async putMultipart(
@@ -244,23 +318,34 @@ export class S3ObjectStore implements ObjectStore {
     rest: AsyncIterator<Buffer>,
     metadata: Record<string, string>,
     opts: PutOptions,
-    checkDigest: () => void,
   ): Promise<PutResult> {
     const Bucket = this.bucket;
-    const created = await this.client.send(
-      new CreateMultipartUploadCommand({
-        Bucket,
-        Key,
-        ContentType: 'application/octet-stream',
-        Metadata: metadata,
-        ...this.sse,
-      }),
-    );
+    const mode = this.checksumMode;
+    // The whole body's SHA-256 is a second hash per byte: only when a caller asks for it or the
+    // server cannot vouch for every part (md5 mode still checks each part's Content-MD5).
+    const whole = opts.sha256 !== undefined || mode === 'md5' ? createHash('sha256') : null;
+    let created;
+    try {
+      created = await this.client.send(
+        new CreateMultipartUploadCommand({
+          Bucket,
+          Key,
+          ContentType: 'application/octet-stream',
+          Metadata: metadata,
+          ...(mode === 'sha256' ? { ChecksumAlgorithm: 'SHA256' as const } : {}),
+          ...this.sse,
+        }),
+      );
+    } catch (err) {
+      if (this.fallBack(mode, err)) throw new FellBack();
+      throw err;
+    }
     const UploadId = created.UploadId;
     if (UploadId === undefined) throw new Error('CreateMultipartUpload returned no UploadId');
     try {
       const done: CompletedPart[] = [];
       let total = 0;
+      let verified = true;
       const upload = async (Body: Buffer) => {
         const PartNumber = done.length + 1;
         if (PartNumber > MAX_PARTS) {
@@ -269,18 +354,24 @@ export class S3ObjectStore implements ObjectStore {
             `put ${key}: more than ${MAX_PARTS} parts of ${this.partSizeBytes} bytes; raise storage.s3.partSizeBytes`,
           );
         }
-        const r = await this.client.send(
-          new UploadPartCommand({
-            Bucket,
-            Key,
-            UploadId,
-            PartNumber,
-            Body,
-            ContentLength: Body.length,
-            ContentMD5: md5(Body),
-          }),
-        );
-        done.push({ ETag: r.ETag, PartNumber });
+        whole?.update(Body);
+        const digest = sha256(Body);
+        const b64 = digest.toString('base64');
+        const command = new UploadPartCommand({
+          Bucket,
+          Key,
+          UploadId,
+          PartNumber,
+          Body,
+          ContentLength: Body.length,
+          ...(mode === 'sha256' ? { ChecksumSHA256: b64 } : { ContentMD5: md5(Body) }),
+        });
+        presetPayloadHash(command, digest.toString('hex'));
+        const r = await this.client.send(command);
+        if (mode === 'sha256') {
+          if (verified && !this.echoed(b64, r.ChecksumSHA256)) verified = false;
+          done.push({ ETag: r.ETag, PartNumber, ChecksumSHA256: b64 });
+        } else done.push({ ETag: r.ETag, PartNumber });
         total += Body.length;
       };
       for (const p of firstParts) await upload(p);
@@ -288,7 +379,11 @@ export class S3ObjectStore implements ObjectStore {
       if (opts.contentLength !== undefined && total !== opts.contentLength) {
         throw lengthMismatch(key, opts.contentLength, total);
       }
-      checkDigest(); // before Complete: a mismatch leaves no object
+      const hex = whole?.digest('hex');
+      // Before Complete: a mismatch leaves no object.
+      if (opts.sha256 !== undefined && hex !== opts.sha256) {
+        throw digestMismatch(key, opts.sha256, hex ?? '');
+      }
       const r = await this.client.send(
         new CompleteMultipartUploadCommand({
           Bucket,
@@ -299,7 +394,7 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       this.log?.debug({ key, parts: done.length, bytes: total }, 'multipart upload complete');
-      return { ...etagResult(r.ETag), verified: opts.sha256 !== undefined };
+      return { ...etagResult(r.ETag), ...(hex !== undefined ? { sha256: hex } : {}), verified };
     } catch (err) {
       try {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
@@ -309,6 +404,7 @@ export class S3ObjectStore implements ObjectStore {
           'could not abort a failed multipart upload; its parts stay until a bucket lifecycle rule removes incomplete uploads',
         );
       }
+      if (this.fallBack(mode, err)) throw new FellBack();
       throw err;
     }
   }
@@ -502,6 +598,7 @@ export class S3ObjectStore implements ObjectStore {
       name === 'RequestTimeout' ||
       name === 'SlowDown' ||
       name === 'BadDigest' || // bytes damaged on the way: sending them again can succeed
+      name === 'XAmzContentSHA256Mismatch' ||
       name === 'IncompleteBody' ||
       e.$retryable !== undefined;
     return fail(ErrorCodes.STORAGE_UNAVAILABLE, `S3 ${what} failed: ${reason}`, { retryable });
@@ -522,7 +619,28 @@ function describeEndpoint(endpoint: string | undefined, region: string): string 
 }
 
 /** The body in parts of exactly `size` bytes (the last may be shorter; none for empty bodies). */
-async function* partsOf(body: PutBody, size: number): AsyncGenerator<Buffer> {
+async function* partsOf(input: PutBody, size: number, fileMax: number): AsyncGenerator<Buffer> {
+  if (!Buffer.isBuffer(input) && typeof input !== 'function') {
+    // A file that fits one request: one read into one buffer (no chunk buffers, no concat).
+    const fh = await open(input.path, 'r');
+    try {
+      const { size: bytes } = await fh.stat();
+      if (bytes <= fileMax) {
+        const buf = Buffer.allocUnsafe(bytes);
+        let off = 0;
+        while (off < bytes) {
+          const { bytesRead } = await fh.read(buf, off, bytes - off, off);
+          if (bytesRead === 0) break;
+          off += bytesRead;
+        }
+        yield* partsOf(buf.subarray(0, off), size, 0);
+        return;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  const body = bodySource(input);
   if (Buffer.isBuffer(body)) {
     for (let off = 0; off < body.length; off += size) yield body.subarray(off, off + size);
     return;
@@ -554,16 +672,37 @@ async function bodyBuffer(body: { transformToByteArray(): Promise<Uint8Array> } 
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The parts, unchanged, each also fed to `hash` (the bytes exactly as sent). */
-async function* hashing(parts: AsyncGenerator<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
-  try {
-    for (let r = await parts.next(); r.done !== true; r = await parts.next()) {
-      hash.update(r.value);
-      yield r.value;
-    }
-  } finally {
-    await parts.return(undefined);
-  }
+/** Thrown inside put when auto mode switched to md5 and the put should start again. */
+class FellBack extends Error {}
+
+function sha256(buf: Buffer): Buffer {
+  return createHash('sha256').update(buf).digest();
+}
+
+/**
+ * Signs the request with the payload hash we already computed (x-amz-content-sha256), so the
+ * SDK's signer does not hash the body a second time; the server checks it as well.
+ */
+function presetPayloadHash(command: PutObjectCommand | UploadPartCommand, hex: string): void {
+  const stack = command.middlewareStack as unknown as BuildStack;
+  stack.add(
+    (next) => (args) => {
+      const req = args.request as { headers?: Record<string, string> };
+      if (req.headers !== undefined) req.headers['x-amz-content-sha256'] = hex;
+      return next(args);
+    },
+    { step: 'build', name: 'kafkaArchivePayloadHash' },
+  );
+}
+
+/** The part of the SDK's middleware stack presetPayloadHash uses. */
+interface BuildStack {
+  add(
+    middleware: (
+      next: (args: { request: unknown }) => Promise<unknown>,
+    ) => (args: { request: unknown }) => Promise<unknown>,
+    options: { step: 'build'; name: string },
+  ): void;
 }
 
 function md5(buf: Buffer): string {

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ArchiveError, ErrorCodes, isArchiveError } from '../errors.js';
 
@@ -44,7 +45,22 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
-export type PutBody = Buffer | (() => Readable);
+/**
+ * A Buffer, a function returning a fresh stream (called once per attempt), or a local file by
+ * path: S3 reads a file that fits one PutObject with one read into one buffer (no chunk copies),
+ * a larger one as a stream.
+ */
+export type PutBody = Buffer | (() => Readable) | FileBody;
+
+export interface FileBody {
+  path: string;
+}
+
+/** The body as a buffer or a stream factory (a file body becomes a read stream of the file). */
+export function bodySource(body: PutBody): Buffer | (() => Readable) {
+  if (Buffer.isBuffer(body) || typeof body === 'function') return body;
+  return () => createReadStream(body.path, { highWaterMark: 1 << 20 });
+}
 
 export interface PutOptions {
   ifAbsent?: boolean;
@@ -65,9 +81,16 @@ export interface PutResult {
   /** An opaque version tag (S3 ETag without quotes; locally a random token). */
   etag?: string;
   /**
-   * True when the store proved that it received exactly the bytes that hashed to `sha256`: the
-   * server checked a digest of every part it stored (S3: Content-MD5 computed from the same
-   * bytes). Callers may then skip reading the object back to verify it.
+   * The hex SHA-256 of the bytes the store read from the body and sent (or wrote), when it
+   * computed one: callers need not hash the source again. S3 leaves it out of a multipart upload
+   * whose every part the server checked by SHA-256 (verified) unless `sha256` was asked for.
+   */
+  sha256?: string;
+  /**
+   * True when the store proved that it received exactly the bytes it read from the body: the
+   * server checked a digest of every request's bytes (S3: x-amz-checksum-sha256 echoed back, or
+   * Content-MD5), computed from the very bytes that were read (and hashed to `sha256`). Callers
+   * may then skip reading the object back to verify it.
    */
   verified?: boolean;
 }

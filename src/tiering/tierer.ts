@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { mkdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Catalog, CatalogEntry } from '../catalog/index.js';
 import { adoptObjects, entryFromMeta, forEachLimit, topicSpecMatcher } from '../catalog/index.js';
@@ -230,32 +229,41 @@ export class Tierer {
     const path = join(hotDir, key);
     if (!e.cold) {
       if ((await this.checkBucket(e, r)) !== 'upload') return;
-      const local = await hashFile(path);
-      await this.throttle(local.size);
+      // One read and one hash: the store hashes the bytes as it reads them for sending, and the
+      // server checks that hash (or a Content-MD5 of the same bytes) before it stores anything.
+      const size = (await stat(path)).size;
+      await this.throttle(size);
       let adopted = false;
       let verified = false;
+      let sent: string | undefined;
       try {
-        const put = await store.put(key, () => createReadStream(path, { highWaterMark: 1 << 20 }), {
+        const put = await store.put(key, { path }, {
           ifAbsent: true,
-          contentLength: local.size,
-          sha256: local.sha256,
-          metadata: { 'file-sha256': local.sha256, 'content-sha256': e.sha256 },
+          contentLength: size,
+          metadata: { 'content-sha256': e.sha256 },
         });
-        // The server checked a digest of every part it stored, computed from the very bytes that
-        // hashed to local.sha256: no read-back needed (stores that cannot say so are read back).
+        // The server checked a digest of every part it stored, computed from the very bytes read
+        // from the file: no read-back needed (stores that cannot say so are read back).
         verified = put.verified === true;
+        sent = put.sha256;
       } catch (err) {
         if (!isArchiveError(err) || err.code !== ErrorCodes.OBJECT_EXISTS) throw err;
         adopted = true; // uploaded before a crash, or by another member: verify, never overwrite
       }
-      const head = await store.head(key);
-      const remote =
-        head === null || head.size !== local.size
-          ? null
-          : verified
-            ? local.sha256
-            : await hashObject(store, key, head.size);
-      if (remote !== local.sha256) {
+      // Verified: the server checked a digest of exactly the `size` bytes read from the file, so
+      // the object's size and content are proven without a HEAD or a read-back.
+      const head = verified ? { size, metadata: {} } : await store.head(key);
+      let matches = false;
+      if (head !== null && head.size === size) {
+        if (verified) matches = true;
+        else {
+          // The server vouched for nothing, or the object was there before: read it back and
+          // compare with the bytes sent (or, when none were, the file).
+          const local = sent ?? (await hashFile(path)).sha256;
+          matches = (await hashObject(store, key, head.size)) === local;
+        }
+      }
+      if (!matches) {
         if (adopted && head !== null) {
           // The same records written by another member (other bytes: writer, row groups) are a
           // duplicate; different records are a conflict (sameAsObjects reports it).
@@ -269,7 +277,7 @@ export class Tierer {
         if (adopted) {
           r.conflicts.push(key);
           log.error(
-            { code: 'TIER_CONFLICT', key, localSize: local.size, objectSize: head?.size ?? null },
+            { code: 'TIER_CONFLICT', key, localSize: size, objectSize: head?.size ?? null },
             'an object with different content already exists under this segment key; left alone, hot copy kept',
           );
           return;
@@ -280,14 +288,14 @@ export class Tierer {
           { retryable: true },
         );
       }
-      await catalog.put({ ...e, cold: true, bytes: local.size });
+      await catalog.put({ ...e, cold: true, bytes: size });
       await catalog.flush(true);
       if (!adopted) await this.checkAfterPut(e);
       if (adopted) r.adopted++;
       else r.uploaded++;
-      r.bytes += local.size;
+      r.bytes += size;
       log.info(
-        { key, bytes: local.size, adopted, topic: e.topic, partition: e.partition },
+        { key, bytes: size, adopted, topic: e.topic, partition: e.partition },
         adopted ? 'segment object already present and verified' : 'segment tiered and verified',
       );
       await this.snapshotTopic(e.topic);

@@ -107,6 +107,19 @@ describe('config', () => {
     );
   });
 
+  it('storage.s3.checksum: auto by default, sha256 or md5; another value names key, value and choices', () => {
+    expect(loadConfig({ env: {} }).storage.s3.checksum).toBe('auto');
+    expect(
+      loadConfig({ env: { KAFKA_ARCHIVE_STORAGE__S3__CHECKSUM: 'md5' } }).storage.s3.checksum,
+    ).toBe('md5');
+    const lines = problems(() =>
+      loadConfig({ env: { KAFKA_ARCHIVE_STORAGE__S3__CHECKSUM: 'crc32' } }),
+    );
+    expect(lines.join('\n')).toMatch(
+      /storage\.s3\.checksum: got "crc32": expected one of: auto, sha256, md5/,
+    );
+  });
+
   it('file values lose to environment values', () => {
     const p = file('ok.yaml', 'archiver:\n  groupId: from-file\n  topics: [a, b]\n');
     const c = loadConfig({ file: p, env: { KAFKA_ARCHIVE_ARCHIVER__GROUP_ID: 'from-env' } });
