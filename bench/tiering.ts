@@ -11,9 +11,13 @@
  *        raw PutObject     @aws-sdk/client-s3 PutObjectCommand of readFileSync(file), one request
  *        raw multipart     CreateMultipartUpload + UploadPart (16 MiB parts, in sequence, as the
  *                          product does) + CompleteMultipartUpload
- *        product           Tierer.runOnce({olderThanMs: 0}) with S3ObjectStore (evictHot false):
- *                          local SHA-256, put-if-absent (HEAD + multipart with Content-MD5 per
- *                          part), HEAD, ranged read-back + SHA-256, catalog mark
+ *        product           Tierer.runOnce({olderThanMs: 0}) with S3ObjectStore (evictHot false,
+ *                          storage.s3.checksum --checksum, default auto): LIST of the partition,
+ *                          one read of the file into one buffer and one SHA-256 (which signs the
+ *                          request and goes as x-amz-checksum-sha256; md5 adds Content-MD5),
+ *                          put-if-absent PutObject (multipart above singlePutMaxBytes), the
+ *                          server's echo as verification (HEAD + ranged read-back only when the
+ *                          server vouched for nothing), catalog mark + fsync, LIST after the put
  *        raw GetObject     whole-object GetObject of the raw-PutObject objects (what the product's
  *                          verification read-back costs at best)
  *      MB/s = file bytes / wall time (1 MB = 10^6 bytes). Every file is read from the page cache.
@@ -21,7 +25,7 @@
  *
  *   npx tsx bench/tiering.ts [--segments 24] [--records-per-segment 32500] [--value-bytes 1024]
  *     [--rounds 5] [--concurrency 2] [--part-mib 16] [--endpoint http://127.0.0.1:35265]
- *     [--bucket kafka-archive-test] [--keep]
+ *     [--bucket kafka-archive-test] [--checksum auto|sha256|md5] [--keep]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -58,6 +62,7 @@ import {
   type PutBody,
   type PutOptions,
   type PutResult,
+  type S3ChecksumMode,
   type TieringConfig,
 } from '../src/index.js';
 import { fmt, intFlag, MB, MiB, parseFlags, table } from './lib/util.js';
@@ -74,6 +79,7 @@ const flags = parseFlags(process.argv.slice(2), {
   region: 'us-east-1',
   'access-key': process.env.S3_ACCESS_KEY ?? 'test-access-key',
   'secret-key': process.env.S3_SECRET_KEY ?? 'test-secret-key',
+  checksum: 'auto',
   keep: false,
 });
 const SEGMENTS = intFlag(flags, 'segments');
@@ -87,6 +93,12 @@ const BUCKET = String(flags.bucket);
 const REGION = String(flags.region);
 const ACCESS_KEY = String(flags['access-key']);
 const SECRET_KEY = String(flags['secret-key']);
+const CHECKSUM = String(flags.checksum) as S3ChecksumMode;
+if (!['auto', 'sha256', 'md5'].includes(CHECKSUM)) {
+  throw new Error(
+    `--checksum: got ${JSON.stringify(CHECKSUM)}: expected one of: auto, sha256, md5`,
+  );
+}
 const TOPIC = 'bench-tiering';
 const RUN_PREFIX = `bench-tiering-${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}/`;
 
@@ -291,6 +303,7 @@ async function product(segs: Segment[], hotDir: string, prefix: string): Promise
       accessKeyId: ACCESS_KEY,
       secretAccessKey: SECRET_KEY,
       partSizeBytes: PART,
+      checksum: CHECKSUM,
       log,
     }),
   );
@@ -360,7 +373,7 @@ const ORDER: Method[] = ['put', 'multipart', 'product', 'get'];
 const LABEL: Record<Method, string> = {
   put: 'raw PutObject (1 request/file)',
   multipart: `raw multipart (${PART / MiB} MiB parts)`,
-  product: 'product: Tierer.runOnce (upload + verify)',
+  product: `product: Tierer.runOnce (upload + verify, checksum ${CHECKSUM})`,
   get: 'raw GetObject (read-back baseline)',
 };
 

@@ -9,7 +9,7 @@ export { LocalObjectStore } from './local.js';
 export type { LocalObjectStoreOptions } from './local.js';
 export { S3ObjectStore } from './s3.js';
 export { MemoryObjectStore } from './memory.js';
-export type { S3ObjectStoreOptions } from './s3.js';
+export type { S3ChecksumMode, S3ObjectStoreOptions } from './s3.js';
 export {
   validateKey,
   validatePrefix,

@@ -237,11 +237,15 @@ export class Tierer {
       let verified = false;
       let sent: string | undefined;
       try {
-        const put = await store.put(key, { path }, {
-          ifAbsent: true,
-          contentLength: size,
-          metadata: { 'content-sha256': e.sha256 },
-        });
+        const put = await store.put(
+          key,
+          { path },
+          {
+            ifAbsent: true,
+            contentLength: size,
+            metadata: { 'content-sha256': e.sha256 },
+          },
+        );
         // The server checked a digest of every part it stored, computed from the very bytes read
         // from the file: no read-back needed (stores that cannot say so are read back).
         verified = put.verified === true;

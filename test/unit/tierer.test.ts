@@ -128,6 +128,31 @@ describe('Tierer (in-memory object store)', () => {
     expect(await t.runOnce()).toMatchObject({ uploaded: 2, evicted: 2 });
   });
 
+  it('reads each file once: a store that vouches for the bytes needs no HEAD or read-back; one that does not is read back', async () => {
+    class VouchingStore extends MemoryObjectStore {
+      override async put(key: string, body: PutBody, opts?: PutOptions): Promise<PutResult> {
+        return { ...(await super.put(key, body, opts)), verified: true };
+      }
+    }
+    for (const [store, readBack] of [
+      [new VouchingStore(), false],
+      [new MemoryObjectStore(), true],
+    ] as const) {
+      const catalog = await seedSegments(2);
+      const files = catalog
+        .segments('t', 0)
+        .all()
+        .map((e) => readFileSync(join(hotDir, segmentKey(e))));
+      const r = await tierer(catalog, store).runOnce();
+      expect(r).toMatchObject({ uploaded: 2, evicted: 2 });
+      expect(store.calls.head > 0).toBe(readBack);
+      expect(store.calls.getRange > 0).toBe(readBack);
+      for (const [i, e] of catalog.segments('t', 0).all().entries()) {
+        expect((await store.get(segmentKey(e))).equals(files[i]!)).toBe(true);
+      }
+    }
+  });
+
   it('never evicts when the read-back differs from the hot file', async () => {
     class LossyStore extends MemoryObjectStore {
       override async put(key: string, body: PutBody, opts?: PutOptions): Promise<PutResult> {
