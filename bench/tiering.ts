@@ -449,6 +449,12 @@ async function main(): Promise<void> {
       `\n${segs.length} segments, ${fmt(total / MiB)} MiB (${fmt(total / segs.length / MiB, 2)} MiB each, ${RECORDS} records of ${VALUE_BYTES} B random values, zstd), concurrency ${CONCURRENCY}, ${ROUNDS} rounds; MB/s = 10^6 B/s of file bytes, median of rounds\n`,
     );
     console.log(table(['method', 'MB/s (median)', 'min–max', 'vs raw PutObject'], rows));
+    // The same ratio per round (product and raw PutObject minutes apart, not the whole run):
+    // steadier on a machine whose load changes during the run.
+    const perRound = results.product.map((p, i) => p / (results.put[i] as number));
+    console.log(
+      `\nproduct / raw PutObject per round: ${perRound.map((x) => `${fmt(x, 2)}x`).join(', ')}; median ${fmt(median(perRound), 2)}x`,
+    );
     const avg = (k: string) => shares.reduce((a, s) => a + (s[k] ?? 0), 0) / shares.length;
     console.log(
       `\nproduct worker time (${CONCURRENCY} workers x wall), mean over rounds: put ${fmt(100 * avg('put'), 0)}%, HEAD ${fmt(100 * avg('head'), 0)}%, ranged read-back ${fmt(100 * avg('getRange'), 0)}%, rest (local SHA-256, catalog, scheduling) ${fmt(100 * avg('rest'), 0)}%`,
