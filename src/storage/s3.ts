@@ -108,9 +108,12 @@ interface S3ErrorLike {
 /**
  * Objects in an S3 bucket (AWS or S3-compatible: MinIO, Ceph RGW, versitygw, ...).
  *
- * - put: bodies up to partSizeBytes are one PutObject with Content-MD5 (the server verifies the
- *   bytes); larger ones a multipart upload of partSizeBytes parts, each with Content-MD5, aborted
- *   on any failure. A stream body is read one part at a time, so memory stays about one part.
+ * - put: bodies up to partSizeBytes (or, of known length, singlePutMaxBytes) are one PutObject;
+ *   larger ones a multipart upload of partSizeBytes parts, aborted on any failure. A stream body
+ *   is read one part at a time, so memory stays about one part; a file body that fits one
+ *   PutObject is read with one read into one buffer. Each request's bytes are hashed once
+ *   (SHA-256): the hash signs it (x-amz-content-sha256) and, per storage.s3.checksum, goes as
+ *   x-amz-checksum-sha256 (the server must echo it) or is joined by a Content-MD5.
  * - put-if-absent: `If-None-Match: *` on PutObject / CompleteMultipartUpload (412 ->
  *   OBJECT_EXISTS); a multipart put first HEADs the key so a refused upload usually costs nothing.
  * - Checksums: only where the API requires them (requestChecksumCalculation WHEN_REQUIRED), as
