@@ -124,11 +124,25 @@ async function produce(
         partition: slot % partitions,
       });
     }
-    await producer.sendBatch({
-      acks: 1,
-      compression: kafkajs.CompressionTypes.LZ4,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    // Brokers that have just created thousands of partitions answer NOT_LEADER for a while after
+    // the metadata names them leaders: send the batch again (Kafka may then hold some records
+    // twice; the archive holds what Kafka holds, and the run waits for at least M).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await producer.sendBatch({
+          acks: 1,
+          compression: kafkajs.CompressionTypes.LZ4,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        break;
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        process.stderr.write(
+          `produce attempt ${attempt} failed (${(err as Error).message}); again\n`,
+        );
+        await sleep(2000);
+      }
+    }
   }
   await producer.disconnect();
   return { payload, big, ms: performance.now() - t0 };
