@@ -4,18 +4,40 @@
 // --s3 the rebuild rate from a real S3 server (list + footer reads in parallel).
 //
 //   npx tsx bench/catalog.ts [--partitions 10000] [--per-partition 100] [--rebuild-files 2000]
-//     [--lookups 200000] [--s3] [--s3-objects 3000] [--s3-concurrency 32]
+//     [--lookups 200000] [--s3] [--s3-only] [--s3-objects 3000] [--s3-concurrency 64]
+//     [--s3-list-concurrency 8] [--s3-object-bytes B] [--s3-posix-dir DIR] [--s3-prefix P]
+//     [--s3-reuse] [--s3-keep] [--s3-server-pid PID]
 //     [--endpoint http://127.0.0.1:35265] [--bucket kafka-archive-test]
 //
 // Open and lookups run in a fresh child process (`--read <dir>`), so its RSS is the open
 // catalog's and not the writer's leftovers. Lookups (Catalog.findByTime / findByOffset) on
 // random partitions are answered by the database when the partition is not cached; whole
 // partitions (Catalog.segments) are read from it into the bounded partition cache.
+//
+// --s3: `adoptObjects` (what `catalog rebuild` runs) into a fresh SQLite catalog from
+// --s3-objects segment objects under a fresh prefix (--s3-prefix to name it), 1,000 per
+// partition, 10 partitions per topic. Every object is a real segment (one template written by
+// SegmentWriter, its footer's topic/partition/offsets patched per object). --s3-concurrency
+// footer reads and --s3-list-concurrency partition listings run at once.
+//   --s3-only          skip the synthetic catalog and the local rebuild
+//   --s3-posix-dir DIR the S3 server is versitygw with its posix backend and DIR is the
+//                      bucket's directory (e.g. <s3.sh dir>/data/kafka-archive-test): the
+//                      objects are written there as files (sparse: the data part at the start,
+//                      the footer at the end) instead of by PutObject, which makes 1,000,000
+//                      objects take minutes, not hours
+//   --s3-object-bytes  object size (default 32 MiB with --s3-posix-dir, like a real segment;
+//                      else the template's few KiB, zero padding in between when larger)
+//   --s3-reuse         the objects are already under --s3-prefix (a --s3-keep run): no writes
+//   --s3-keep          leave the objects (else they are deleted afterwards)
+//   --s3-generate-only write the objects and stop (for later --s3-reuse runs)
+//   --s3-server-pid    the S3 server's pid: its CPU seconds during the rebuild are reported
+// Reported: segments/s and wall time, CPU seconds of this process and of the server, ranged
+// GETs and bytes per object, list calls, peak RSS, load average.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   adoptObjects,
@@ -28,6 +50,12 @@ import {
   SegmentWriter,
   segmentRelPath,
   type CatalogEntry,
+  type ListedObject,
+  type ObjectHead,
+  type ObjectStore,
+  type PutBody,
+  type PutOptions,
+  type PutResult,
 } from '../src/index.js';
 
 const { values } = parseArgs({
@@ -39,7 +67,16 @@ const { values } = parseArgs({
     read: { type: 'string' },
     s3: { type: 'boolean', default: false },
     's3-objects': { type: 'string', default: '3000' },
-    's3-concurrency': { type: 'string', default: '32' },
+    's3-only': { type: 'boolean', default: false },
+    's3-concurrency': { type: 'string', default: '64' },
+    's3-list-concurrency': { type: 'string', default: '8' },
+    's3-object-bytes': { type: 'string' },
+    's3-posix-dir': { type: 'string' },
+    's3-prefix': { type: 'string' },
+    's3-reuse': { type: 'boolean', default: false },
+    's3-keep': { type: 'boolean', default: false },
+    's3-generate-only': { type: 'boolean', default: false },
+    's3-server-pid': { type: 'string' },
     endpoint: { type: 'string', default: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:35265' },
     bucket: { type: 'string', default: process.env.S3_BUCKET ?? 'kafka-archive-test' },
   },
@@ -277,47 +314,299 @@ async function main(): Promise<void> {
     ],
   ];
 
-  if (values.s3) {
-    const N = Number(values['s3-objects']);
-    const C = Number(values['s3-concurrency']);
-    const prefix = `bench-catalog-${Date.now()}`;
-    const store = new S3ObjectStore({
-      endpoint: values.endpoint,
-      region: 'us-east-1',
-      bucket: values.bucket,
-      prefix,
-      forcePathStyle: true,
-      accessKeyId: process.env.S3_ACCESS_KEY ?? 'test-access-key',
-      secretAccessKey: process.env.S3_SECRET_KEY ?? 'test-secret-key',
-    });
-    const s3hot = join(root, 's3-src');
-    const paths = await writeSegments(s3hot, N, 's3rebuild');
-    await forEachLimit(paths, 16, async (p) => {
-      await store.put(relative(s3hot, p), readFileSync(p));
-    });
-    const sc = Catalog.memory();
-    const emptyHot = join(root, 'empty-hot');
-    t = performance.now();
-    const adopted = await adoptObjects(sc, store, emptyHot, createLogger({ level: 'silent' }), {
-      concurrency: C,
-    });
-    const s3S = (performance.now() - t) / 1000;
-    if (adopted !== N) throw new Error(`adopted ${adopted} of ${N}`);
-    const rate = adopted / s3S;
-    rows.push([
-      'rebuild from the object store (list + footer reads)',
-      `${Math.round(rate).toLocaleString()} segments/s (${N} objects, concurrency ${C}, ${values.endpoint}); 1,000,000 extrapolated: ${(1_000_000 / rate / 60).toFixed(1)} min`,
-    ]);
-    const keys: string[] = [];
-    for await (const o of store.list('')) keys.push(o.key);
-    await forEachLimit(keys, 16, (k) => store.delete(k));
-    await store.close();
-  }
+  if (values.s3) rows.push(...(await s3Rebuild(root)));
 
   console.log('\n| measure | result |\n|---|---|');
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
   await rm(root, { recursive: true, force: true });
 }
 
+/** Delegates to the product's store and counts requests and bytes (what one rebuild costs). */
+class CountingStore implements ObjectStore {
+  readonly n = { gets: 0, getBytes: 0, lists: 0, listed: 0, listDirs: 0, listedBytes: 0 };
+  constructor(private readonly inner: ObjectStore) {}
+  get description(): string {
+    return this.inner.description;
+  }
+  put(key: string, body: PutBody, opts?: PutOptions): Promise<PutResult> {
+    return this.inner.put(key, body, opts);
+  }
+  get(key: string): Promise<Buffer> {
+    return this.inner.get(key);
+  }
+  async getRange(key: string, start: number, endInclusive: number): Promise<Buffer> {
+    const b = await this.inner.getRange(key, start, endInclusive);
+    this.n.gets++;
+    this.n.getBytes += b.byteLength;
+    return b;
+  }
+  head(key: string): Promise<ObjectHead | null> {
+    return this.inner.head(key);
+  }
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    this.n.lists++;
+    for await (const o of this.inner.list(prefix)) {
+      this.n.listed++;
+      this.n.listedBytes += o.size;
+      yield o;
+    }
+  }
+  listDirs(prefix: string): AsyncIterable<string> {
+    this.n.listDirs++;
+    return this.inner.listDirs(prefix);
+  }
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+  checkAccess(): Promise<void> {
+    return this.inner.checkAccess();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Segments per partition and partitions per topic of the --s3 bucket layout. */
+const S3_PER_PARTITION = 1000;
+const S3_PARTITIONS_PER_TOPIC = 10;
+const S3_FIRST = 1_000_000_000_000n;
+
+/** Object i of the --s3 bucket: 13-digit offsets and 1-digit partitions, so every footer has
+ * the same length as the template's. */
+function s3Loc(i: number): { topic: string; partition: number; first: bigint; last: bigint } {
+  const p = Math.floor(i / S3_PER_PARTITION);
+  const first = S3_FIRST + BigInt(i % S3_PER_PARTITION) * 10n;
+  return {
+    topic: `rb${String(Math.floor(p / S3_PARTITIONS_PER_TOPIC)).padStart(4, '0')}`,
+    partition: p % S3_PARTITIONS_PER_TOPIC,
+    first,
+    last: first + 9n,
+  };
+}
+
+/**
+ * A real segment (10 records, one row group each, so its footer is about as long as a 32 MiB
+ * segment's with 8 row groups of 4 MiB) split into its data part and its footer (+ length +
+ * magic), and a function patching the footer's key-value metadata for object i (same-length
+ * values, so the Thrift lengths do not change).
+ */
+async function s3Template(
+  dir: string,
+): Promise<{ head: Buffer; tail: (i: number) => Buffer; footerBytes: number }> {
+  const loc = s3Loc(0);
+  const path = join(dir, 'template.parquet');
+  const writer = new SegmentWriter();
+  const records = Array.from({ length: 10 }, (_, k) => ({
+    offset: loc.first + BigInt(k),
+    timestamp: T0 + loc.first + BigInt(k),
+    timestampType: 0 as const,
+    key: null,
+    value: Buffer.from(`value ${k}`.repeat(20)),
+    headers: [],
+  }));
+  await mkdir(dir, { recursive: true });
+  await writer.write(
+    path,
+    records,
+    {
+      topic: loc.topic,
+      partition: loc.partition,
+      firstOffset: loc.first,
+      lastOffset: loc.last,
+      minTimestamp: T0 + loc.first,
+      maxTimestamp: T0 + loc.last,
+      recordCount: 10,
+      rangeStart: loc.first,
+      rangeEnd: loc.last,
+    },
+    { compression: 'zstd', rowGroupBytes: 64 },
+  );
+  writer.close();
+  const file = readFileSync(path);
+  const footerLen = file.readUInt32LE(file.length - 8);
+  const split = file.length - 8 - footerLen;
+  const head = file.subarray(0, split);
+  const tail0 = file.subarray(split);
+  const values = (l: ReturnType<typeof s3Loc>): Record<string, string> => ({
+    topic: l.topic,
+    partition: String(l.partition),
+    firstOffset: String(l.first),
+    lastOffset: String(l.last),
+    rangeStart: String(l.first),
+    rangeEnd: String(l.last),
+    minTimestamp: String(T0 + l.first),
+    maxTimestamp: String(T0 + l.last),
+  });
+  const v0 = values(loc);
+  // Where each value sits: right after its key (Thrift compact: field header, length, bytes).
+  const at: Array<[string, number]> = Object.entries(v0).map(([k, v]) => {
+    const kb = Buffer.from(`kafka_archive.${k}`);
+    const pos = tail0.indexOf(kb);
+    const vpos = pos + kb.length + 2;
+    if (pos < 0 || tail0.toString('latin1', vpos, vpos + v.length) !== v) {
+      throw new Error(`template footer: ${k} not found where expected`);
+    }
+    return [k, vpos];
+  });
+  const tail = (i: number): Buffer => {
+    const t = Buffer.from(tail0);
+    const v = values(s3Loc(i));
+    for (const [k, pos] of at) {
+      const s = v[k] as string;
+      if (s.length !== (v0[k] as string).length)
+        throw new Error(`object ${i}: ${k} changes length`);
+      t.write(s, pos, 'latin1');
+    }
+    return t;
+  };
+  return { head, tail, footerBytes: footerLen + 8 };
+}
+
+/** utime + stime of a process in seconds (Linux /proc). */
+function procCpuS(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+async function s3Rebuild(root: string): Promise<Array<[string, string]>> {
+  const N = Number(values['s3-objects']);
+  const C = Number(values['s3-concurrency']);
+  const LC = Number(values['s3-list-concurrency']);
+  const posixDir = values['s3-posix-dir'];
+  const serverPid = values['s3-server-pid'] === undefined ? null : Number(values['s3-server-pid']);
+  const prefix = values['s3-prefix'] ?? `bench-catalog-${Date.now()}`;
+  const inner = new S3ObjectStore({
+    endpoint: values.endpoint,
+    region: 'us-east-1',
+    bucket: values.bucket,
+    prefix,
+    forcePathStyle: true,
+    accessKeyId: process.env.S3_ACCESS_KEY ?? 'test-access-key',
+    secretAccessKey: process.env.S3_SECRET_KEY ?? 'test-secret-key',
+  });
+  const store = new CountingStore(inner);
+  const log = createLogger({ level: 'silent' });
+  const tpl = await s3Template(join(root, 's3-template'));
+  const size =
+    values['s3-object-bytes'] !== undefined
+      ? Number(values['s3-object-bytes'])
+      : posixDir !== undefined
+        ? 32 * 2 ** 20
+        : tpl.head.length + tpl.footerBytes;
+  if (size < tpl.head.length + tpl.footerBytes) throw new Error(`--s3-object-bytes too small`);
+  let t = performance.now();
+  if (!values['s3-reuse']) {
+    if (posixDir !== undefined) {
+      // Straight into versitygw's posix backend (an object is a file; sparse, so a 32 MiB
+      // object takes two blocks): far faster than N PutObjects.
+      let dir = '';
+      for (let i = 0; i < N; i++) {
+        const l = s3Loc(i);
+        const path = join(posixDir, prefix, segmentRelPath(l.topic, l.partition, l.first, l.last));
+        const d = dirname(path);
+        if (d !== dir) mkdirSync((dir = d), { recursive: true });
+        const fd = openSync(path, 'w');
+        try {
+          writeSync(fd, tpl.head, 0, tpl.head.length, 0);
+          const tail = tpl.tail(i);
+          writeSync(fd, tail, 0, tail.length, size - tail.length);
+        } finally {
+          closeSync(fd);
+        }
+        if (i % 100_000 === 99_999) console.error(`generated ${i + 1} objects`);
+      }
+    } else {
+      const pad = Buffer.alloc(size - tpl.head.length - tpl.footerBytes);
+      await forEachLimit(
+        Array.from({ length: N }, (_, i) => i),
+        16,
+        async (i) => {
+          const l = s3Loc(i);
+          const key = segmentRelPath(l.topic, l.partition, l.first, l.last);
+          await store.put(key, Buffer.concat([tpl.head, pad, tpl.tail(i)]));
+        },
+      );
+    }
+  }
+  const genS = (performance.now() - t) / 1000;
+  if (values['s3-generate-only']) {
+    await inner.close();
+    return [[`generated ${N.toLocaleString()} objects under ${prefix}`, `${genS.toFixed(1)} s`]];
+  }
+  const load0 = loadavg()[0] as number;
+  const catalog = await Catalog.open(join(root, 's3-catalog'), { writable: true });
+  const cpu0 = process.cpuUsage();
+  const srv0 = serverPid === null ? 0 : procCpuS(serverPid);
+  t = performance.now();
+  let lastReport = t;
+  const adopted = await adoptObjects(catalog, store, join(root, 'empty-hot'), log, {
+    concurrency: C,
+    listConcurrency: LC,
+    progress: (p) => {
+      if (performance.now() - lastReport < 10_000) return;
+      lastReport = performance.now();
+      const s = (lastReport - t) / 1000;
+      console.error(
+        `${s.toFixed(0)} s: listed ${p.listed}, read ${p.read} (${Math.round(p.read / s)}/s), load ${loadavg()[0]?.toFixed(1)}`,
+      );
+    },
+  });
+  const s3S = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const srvS = serverPid === null ? null : procCpuS(serverPid) - srv0;
+  const load1 = loadavg()[0] as number;
+  const segments = catalog.size;
+  await catalog.close();
+  if (adopted !== N || segments !== N) throw new Error(`adopted ${adopted} of ${N}`);
+  const rate = adopted / s3S;
+  const rows: Array<[string, string]> = [
+    [
+      `rebuild from the object store (${N.toLocaleString()} objects of ${(store.n.listedBytes / Math.max(1, store.n.listed) / 2 ** 20).toFixed(1)} MiB, ${values.endpoint}, concurrency ${C}, list concurrency ${LC})`,
+      `${Math.round(rate).toLocaleString()} segments/s, ${s3S.toFixed(1)} s wall` +
+        (N < 1_000_000
+          ? `; 1,000,000 extrapolated: ${(1_000_000 / rate / 60).toFixed(1)} min`
+          : ''),
+    ],
+    [
+      'CPU: this process (user + system) / the S3 server',
+      `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s / ${srvS === null ? '?' : `${srvS.toFixed(1)} s`}`,
+    ],
+    [
+      'ranged GETs and bytes per object; list calls (paged) + delimiter lists',
+      `${(store.n.gets / N).toFixed(2)}, ${Math.round(store.n.getBytes / N).toLocaleString()} B; ${store.n.lists} + ${store.n.listDirs}`,
+    ],
+    ['peak RSS of this process', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`],
+    [
+      'load average (1 min) before / after the rebuild',
+      `${load0.toFixed(1)} / ${load1.toFixed(1)}`,
+    ],
+  ];
+  if (!values['s3-reuse'])
+    rows.push([
+      `generating the objects (${posixDir !== undefined ? 'files in the posix backend' : 'PutObject, 16 at once'})`,
+      `${genS.toFixed(1)} s`,
+    ]);
+  if (!values['s3-keep']) {
+    if (posixDir !== undefined) await rm(join(posixDir, prefix), { recursive: true, force: true });
+    else {
+      const keys: string[] = [];
+      for await (const o of inner.list('')) keys.push(o.key);
+      await forEachLimit(keys, 16, (k) => inner.delete(k));
+    }
+  }
+  await inner.close();
+  return rows;
+}
+
 if (values.read !== undefined) await readPhase(values.read);
-else await main();
+else if (values['s3-only']) {
+  const root = await mkdtemp(join(tmpdir(), 'ka-bench-catalog-'));
+  try {
+    const rows = await s3Rebuild(root);
+    console.log('\n| measure | result |\n|---|---|');
+    for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+} else await main();

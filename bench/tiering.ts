@@ -274,6 +274,9 @@ class TimedStore implements ObjectStore {
   list(prefix: string): AsyncIterable<ListedObject> {
     return this.inner.list(prefix);
   }
+  listDirs(prefix: string): AsyncIterable<string> {
+    return this.inner.listDirs(prefix);
+  }
   delete(key: string): Promise<void> {
     return this.inner.delete(key);
   }

@@ -31,7 +31,13 @@ export {
 export type { SegmentLocation, TopicGeneration } from './layout.js';
 export { LocalSegmentIndex } from './hot.js';
 export type { LocalSegment } from './hot.js';
-export { listPartitionObjects, listSegmentObjects, objectBuffer } from './cold.js';
+export {
+  listDirObjects,
+  listPartitionDirs,
+  listPartitionObjects,
+  listSegmentObjects,
+  objectBuffer,
+} from './cold.js';
 export type { SegmentObject } from './cold.js';
 export { hotSource, tieredBuffer, tieredSource } from './source.js';
 export type { SegmentSource, TieredSegment } from './source.js';

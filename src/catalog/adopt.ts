@@ -4,7 +4,8 @@ import type { Logger } from '../log/index.js';
 import {
   hashFile,
   hashObject,
-  listSegmentObjects,
+  listDirObjects,
+  listPartitionDirs,
   objectBuffer,
   segmentKey,
   streamOfMeta,
@@ -13,7 +14,14 @@ import {
 import { openSegment } from '../segment/index.js';
 import { isStoreOutage, type ObjectStore } from '../storage/index.js';
 import { entryFromMeta } from './entry.js';
+import type { CatalogEntry } from './entry.js';
 import type { Catalog } from './store.js';
+
+/** Catalog entries put (and committed) together. */
+const BATCH = 256;
+/** The first footer read: a segment's footer is a few KiB (about 1 KiB per row group). */
+const FIRST_FOOTER_FETCH = 16 * 1024;
+const FOOTER_FETCH_MAX = 1024 * 1024;
 
 export interface AdoptProgress {
   /** Segment objects listed so far. */
@@ -26,16 +34,25 @@ export interface AdoptProgress {
 export interface AdoptOptions {
   /** Footers read at once (default 8); listing goes on meanwhile. */
   concurrency?: number;
+  /** Partition prefixes listed at once (default 8). */
+  listConcurrency?: number;
+  /**
+   * Bytes of the first read from an object's end (default 16 KiB); it grows to the longest
+   * footer seen, so a footer longer than this costs a second read only until one was seen.
+   */
+  footerFetchBytes?: number;
   /** Called after each footer read. */
   progress?: (p: AdoptProgress) => void;
 }
 
 /**
  * Objects in the store that the catalog does not know as cold (uploaded just before a crash,
- * or by another archiver sharing the bucket): their footer is read with range requests and,
- * when a hot copy exists, its bytes compared; then they are catalogued as cold. Listing and
- * footer reads overlap (at most `concurrency` reads at once). Returns how many were adopted. An
- * object-store outage is thrown; an unreadable object is logged and skipped.
+ * or by another archiver sharing the bucket): their footer is read with one ranged GET (a
+ * second only for a footer longer than `footerFetchBytes`) and, when a hot copy exists, its
+ * bytes compared; then they are catalogued as cold. The partition prefixes are found with
+ * delimiter listings and listed in parallel (`listConcurrency` at once) while footers are read
+ * (at most `concurrency` at once). Returns how many were adopted. An object-store outage is
+ * thrown; an unreadable object is logged and skipped.
  */
 export async function adoptObjects(
   catalog: Catalog,
@@ -45,10 +62,25 @@ export async function adoptObjects(
   options: AdoptOptions = {},
 ): Promise<number> {
   const limit = Math.max(1, options.concurrency ?? 8);
+  const listLimit = Math.max(1, options.listConcurrency ?? 8);
+  let fetchBytes = options.footerFetchBytes ?? FIRST_FOOTER_FETCH;
   const p: AdoptProgress = { listed: 0, read: 0, adopted: 0 };
+  // Entries are put BATCH at a time, so they are committed in one transaction each.
+  const pending: CatalogEntry[] = [];
+  const putPending = async (): Promise<void> => {
+    const batch = pending.splice(0);
+    if (batch.length === 0) return;
+    await Promise.all(batch.map((e) => catalog.put(e)));
+    p.adopted += batch.length;
+  };
   const adoptOne = async (o: SegmentObject): Promise<void> => {
     try {
-      const seg = await openSegment(objectBuffer(store, o.key, o.size));
+      const seg = await openSegment(objectBuffer(store, o.key, o.size), {
+        initialFetchSize: fetchBytes,
+      });
+      const footer = seg.parquet.metadata_length + 8;
+      if (footer > fetchBytes)
+        fetchBytes = Math.min(FOOTER_FETCH_MAX, Math.ceil(footer / 4096) * 4096);
       const m = { ...seg.meta, topic: streamOfMeta(seg.meta) };
       if (segmentKey(m) !== o.key) throw new Error(`footer says ${segmentKey(m)}`);
       const known = catalog.get(m.topic, m.partition, m.firstOffset, m.lastOffset);
@@ -65,8 +97,8 @@ export async function adoptObjects(
         }
         hot = true;
       }
-      await catalog.put(entryFromMeta(m, o.size, { hot, cold: true }));
-      p.adopted++;
+      // The footer's own meta: entryFromMeta derives the stream from topic + generation itself.
+      pending.push(entryFromMeta(seg.meta, o.size, { hot, cold: true }));
     } catch (err) {
       if (isStoreOutage(err)) throw err;
       log.error(
@@ -77,39 +109,69 @@ export async function adoptObjects(
       p.read++;
       options.progress?.(p);
     }
+    if (pending.length >= BATCH) await putPending();
   };
+
+  // At most `limit` footer reads at once, shared by every partition's lister.
   const running = new Set<Promise<void>>();
+  const waiting: Array<() => void> = [];
   let failure: { err: unknown } | null = null;
-  // The listing is in key order: a partition's objects are contiguous and sorted by offset.
-  let prev: SegmentObject | null = null;
-  const overlapping = new Map<string, { count: number; first: [string, string] }>();
-  const noteOverlap = (o: SegmentObject): void => {
-    if (prev?.topic === o.topic && prev.partition === o.partition) {
-      if (o.firstOffset <= prev.lastOffset) {
-        const k = `${o.topic}/${o.partition}`;
-        const seen = overlapping.get(k);
-        if (seen === undefined) overlapping.set(k, { count: 1, first: [prev.key, o.key] });
-        else seen.count++;
-      }
-      if (o.lastOffset <= prev.lastOffset) return; // prev still reaches further
-    }
-    prev = o;
+  const fail = (err: unknown): void => {
+    failure ??= { err };
   };
-  for await (const o of listSegmentObjects(store)) {
-    if (failure !== null) break;
-    p.listed++;
-    noteOverlap(o);
-    const known = catalog.get(o.topic, o.partition, o.firstOffset, o.lastOffset);
-    if (known?.cold === true) continue;
+  const slot = async (): Promise<void> => {
+    while (running.size >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const start = (o: SegmentObject): void => {
     const task: Promise<void> = adoptOne(o)
-      .catch((err: unknown) => {
-        failure ??= { err };
-      })
-      .finally(() => running.delete(task));
+      .catch(fail)
+      .finally(() => {
+        running.delete(task);
+        for (const wake of waiting.splice(0)) wake();
+      });
     running.add(task);
-    if (running.size >= limit) await Promise.race(running);
+  };
+
+  const overlapping = new Map<string, { count: number; first: [string, string] }>();
+  /** One partition's objects, in key order (so sorted by offset). */
+  const listPartition = async (dir: string): Promise<void> => {
+    let prev: SegmentObject | null = null;
+    for await (const o of listDirObjects(store, dir)) {
+      if (failure !== null) return;
+      p.listed++;
+      // Brings the partition into the catalog's cache: the lookups below and the puts of its
+      // entries are then answered in memory instead of by one query each.
+      if (prev === null) catalog.segments(o.topic, o.partition);
+      if (prev !== null) {
+        if (o.firstOffset <= prev.lastOffset) {
+          const k = `${o.topic}/${o.partition}`;
+          const seen = overlapping.get(k);
+          if (seen === undefined) overlapping.set(k, { count: 1, first: [prev.key, o.key] });
+          else seen.count++;
+        }
+        if (o.lastOffset > prev.lastOffset) prev = o; // else prev still reaches further
+      } else prev = o;
+      const known = catalog.get(o.topic, o.partition, o.firstOffset, o.lastOffset);
+      if (known?.cold === true) continue;
+      await slot();
+      if (failure !== null) return;
+      start(o);
+    }
+  };
+  try {
+    const dirs = await listPartitionDirs(store, listLimit);
+    let next = 0;
+    const lister = async (): Promise<void> => {
+      while (failure === null && next < dirs.length) {
+        await listPartition(dirs[next++] as string).catch(fail);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(listLimit, dirs.length) }, lister));
+  } catch (err) {
+    fail(err);
   }
-  await Promise.all(running);
+  while (running.size > 0) await Promise.all(running);
+  if (failure === null) await putPending().catch(fail);
   if (failure !== null) throw (failure as { err: unknown }).err;
   for (const [partition, { count, first }] of overlapping) {
     log.error(

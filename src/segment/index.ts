@@ -5,6 +5,7 @@ export { SegmentWriter } from './writer.js';
 export type { SegmentContent, SegmentFacts, WriteOptions, WriteResult } from './writer.js';
 export {
   countingBuffer,
+  FOOTER_FETCH_BYTES,
   localFileBuffer,
   openSegment,
   readRowGroup,

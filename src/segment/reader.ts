@@ -6,7 +6,7 @@ import {
   type FileMetaData,
 } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { ArchiveError, ErrorCodes } from '../errors.js';
+import { ArchiveError, ErrorCodes, isArchiveError } from '../errors.js';
 import { fromKv, type SegmentMeta } from './meta.js';
 import type { KafkaHeader, KafkaRecord } from '../record.js';
 
@@ -28,8 +28,16 @@ export interface OpenSegment {
 }
 
 /**
+ * The first read from a segment's end when opening it: a segment's footer is a few KiB (about
+ * 1 KiB per row group), so this reads it whole with one request; a longer footer costs one more
+ * read (hyparquet fetches the rest). hyparquet's own default, 512 KiB, made every footer read of
+ * a 32 MiB segment in the object store transfer 512 KiB.
+ */
+export const FOOTER_FETCH_BYTES = 64 * 1024;
+
+/**
  * Opens a segment: reads its footer. `initialFetchSize` is the size of the first read from
- * the end of the file (hyparquet's default is 512 KiB, which reads small files whole).
+ * the end of the file (default FOOTER_FETCH_BYTES).
  */
 export async function openSegment(
   source: AsyncBuffer,
@@ -37,11 +45,13 @@ export async function openSegment(
 ): Promise<OpenSegment> {
   let parquet: FileMetaData;
   try {
-    parquet = await parquetMetadataAsync(
-      source,
-      options.initialFetchSize !== undefined ? { initialFetchSize: options.initialFetchSize } : {},
-    );
+    parquet = await parquetMetadataAsync(source, {
+      initialFetchSize: options.initialFetchSize ?? FOOTER_FETCH_BYTES,
+    });
   } catch (err) {
+    // The byte source's own errors (an object store that is down, an object gone) keep their
+    // codes: they say nothing about the file.
+    if (isArchiveError(err)) throw err;
     throw new ArchiveError(
       ErrorCodes.SEGMENT_CORRUPT,
       `not a readable Parquet file: ${(err as Error).message}`,

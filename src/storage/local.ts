@@ -243,6 +243,31 @@ export class LocalObjectStore implements ObjectStore {
     yield* this.walk(slash < 0 ? '' : prefix.slice(0, slash + 1), prefix);
   }
 
+  async *listDirs(prefix: string): AsyncIterable<string> {
+    validatePrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    const dirKey = slash < 0 ? '' : prefix.slice(0, slash + 1);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(join(this.root, ...dirKey.split('/')), { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw this.mapError(err, 'list', dirKey);
+    }
+    const dirs = entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => `${dirKey}${e.name}/`)
+      .filter((d) => d.startsWith(prefix))
+      .sort(compareKeys);
+    // Like S3: a directory counts only when some key lies below it (not an empty leftover).
+    for (const d of dirs) {
+      for await (const _ of this.walk(d, d)) {
+        yield d;
+        break;
+      }
+    }
+  }
+
   /** Keys under `dirKey` ('' or ending in '/') that start with `prefix`, in byte order. */
   private async *walk(dirKey: string, prefix: string): AsyncGenerator<ListedObject> {
     let entries: Dirent[];

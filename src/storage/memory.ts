@@ -113,6 +113,19 @@ export class MemoryObjectStore implements ObjectStore {
     }
   }
 
+  async *listDirs(prefix: string): AsyncIterable<string> {
+    this.calls.list++;
+    this.check('list');
+    validatePrefix(prefix);
+    const dirs = new Set<string>();
+    for (const k of this.objects.keys()) {
+      if (!k.startsWith(prefix)) continue;
+      const slash = k.indexOf('/', prefix.length);
+      if (slash >= 0) dirs.add(k.slice(0, slash + 1));
+    }
+    yield* [...dirs].sort(compareKeys);
+  }
+
   async delete(key: string): Promise<void> {
     this.calls.delete++;
     this.check('delete');

@@ -483,6 +483,32 @@ export class S3ObjectStore implements ObjectStore {
     } while (ContinuationToken !== undefined);
   }
 
+  async *listDirs(prefix: string): AsyncIterable<string> {
+    validatePrefix(prefix);
+    let ContinuationToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.prefix + prefix,
+            Delimiter: '/',
+            MaxKeys: this.listPageSize,
+            ContinuationToken,
+          }),
+        );
+      } catch (err) {
+        throw this.mapError(err, 'list', prefix);
+      }
+      for (const c of page.CommonPrefixes ?? []) {
+        if (c.Prefix === undefined || !c.Prefix.startsWith(this.prefix)) continue;
+        yield c.Prefix.slice(this.prefix.length);
+      }
+      ContinuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken !== undefined);
+  }
+
   async delete(key: string): Promise<void> {
     const Key = this.fullKey(key);
     try {

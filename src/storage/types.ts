@@ -38,6 +38,13 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectHead | null>;
   /** Every key starting with `prefix` (a plain string prefix), in lexicographic byte order. */
   list(prefix: string): AsyncIterable<ListedObject>;
+  /**
+   * The "directories" right below `prefix` (a plain string prefix): for every key starting with
+   * `prefix` that has a "/" after it, the key up to and including that "/"; each once, in
+   * lexicographic byte order (S3's CommonPrefixes with Delimiter "/"). Lets a caller list the
+   * partitions of a bucket in parallel.
+   */
+  listDirs(prefix: string): AsyncIterable<string>;
   /** Remove an object; a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** A cheap call proving the store is reachable and the credentials work (fails with codes above). */

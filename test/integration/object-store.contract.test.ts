@@ -315,6 +315,42 @@ function objectStoreContract(backend: Backend): void {
       expect((await collect(store, 'order/ab')).map((o) => o.key)).toEqual(['order/ab/c']);
     });
 
+    it('listDirs: the directories right below a prefix, each once, in byte order', async () => {
+      const keys = [
+        'dirs/topic=a/partition=0/x',
+        'dirs/topic=a/partition=0/y',
+        'dirs/topic=a/partition=1/x',
+        'dirs/topic=a/partition=10/deep/x',
+        'dirs/topic=a/_topic.json',
+        'dirs/topic=b/generation=2/partition=0/x',
+        'dirs/topic=b.c/x',
+        'dirs/file',
+      ];
+      for (const k of keys) await store.put(k, Buffer.from(k));
+      const dirs = async (prefix: string) => {
+        const out: string[] = [];
+        for await (const d of store.listDirs(prefix)) out.push(d);
+        return out;
+      };
+      expect(await dirs('dirs/')).toEqual(['dirs/topic=a/', 'dirs/topic=b.c/', 'dirs/topic=b/']);
+      expect(await dirs('dirs/topic=')).toEqual([
+        'dirs/topic=a/',
+        'dirs/topic=b.c/',
+        'dirs/topic=b/',
+      ]);
+      expect(await dirs('dirs/topic=a/')).toEqual([
+        'dirs/topic=a/partition=0/',
+        'dirs/topic=a/partition=1/',
+        'dirs/topic=a/partition=10/',
+      ]);
+      expect(await dirs('dirs/topic=b/')).toEqual(['dirs/topic=b/generation=2/']);
+      expect(await dirs('dirs/topic=a/partition=0/')).toEqual([]);
+      expect(await dirs('dirs/nothing/')).toEqual([]);
+      // A directory whose keys are all deleted is gone (as on S3).
+      await store.delete('dirs/topic=b.c/x');
+      expect(await dirs('dirs/')).toEqual(['dirs/topic=a/', 'dirs/topic=b/']);
+    });
+
     it('delete removes the object (then get is OBJECT_NOT_FOUND); deleting twice is fine', async () => {
       const key = segKey('gone', 0, 0, 0);
       await store.put(key, Buffer.from('bye'), { metadata: { a: 'b' } });
