@@ -12,6 +12,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -459,41 +460,38 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ListedObject> {
-    validatePrefix(prefix);
-    let ContinuationToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: this.prefix + prefix,
-            MaxKeys: this.listPageSize,
-            ContinuationToken,
-          }),
-        );
-      } catch (err) {
-        throw this.mapError(err, 'list', prefix);
-      }
+    for await (const page of this.listPages(prefix)) {
       for (const o of page.Contents ?? []) {
         if (o.Key === undefined || !o.Key.startsWith(this.prefix)) continue;
         yield { key: o.Key.slice(this.prefix.length), size: o.Size ?? 0 };
       }
-      ContinuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-    } while (ContinuationToken !== undefined);
+    }
   }
 
   async *listDirs(prefix: string): AsyncIterable<string> {
+    for await (const page of this.listPages(prefix, '/')) {
+      for (const c of page.CommonPrefixes ?? []) {
+        if (c.Prefix === undefined || !c.Prefix.startsWith(this.prefix)) continue;
+        yield c.Prefix.slice(this.prefix.length);
+      }
+    }
+  }
+
+  /** The ListObjectsV2 pages under a prefix (with a delimiter: one level, as CommonPrefixes). */
+  private async *listPages(
+    prefix: string,
+    Delimiter?: string,
+  ): AsyncGenerator<ListObjectsV2CommandOutput> {
     validatePrefix(prefix);
     let ContinuationToken: string | undefined;
     do {
-      let page;
+      let page: ListObjectsV2CommandOutput;
       try {
         page = await this.client.send(
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.prefix + prefix,
-            Delimiter: '/',
+            ...(Delimiter !== undefined ? { Delimiter } : {}),
             MaxKeys: this.listPageSize,
             ContinuationToken,
           }),
@@ -501,10 +499,7 @@ export class S3ObjectStore implements ObjectStore {
       } catch (err) {
         throw this.mapError(err, 'list', prefix);
       }
-      for (const c of page.CommonPrefixes ?? []) {
-        if (c.Prefix === undefined || !c.Prefix.startsWith(this.prefix)) continue;
-        yield c.Prefix.slice(this.prefix.length);
-      }
+      yield page;
       ContinuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (ContinuationToken !== undefined);
   }
