@@ -183,7 +183,11 @@ export const ERROR_TABLE = {
     kind: 'not_found',
     summary: 'HTTP: the disk fleet is off in this service (`disk.fleet.enabled` is false)',
   },
-  RESERVE_NONE_ARMED: { kind: 'unavailable', summary: 'no reserve block is left to release' },
+  RESERVE_NONE_ARMED: {
+    kind: 'unavailable',
+    status: 409,
+    summary: 'no reserve block is left to release',
+  },
   RESERVE_NO_SPACE: { kind: 'unavailable', summary: 'not enough free space to re-arm a reserve' },
   RESERVE_NOT_ALLOCATED: {
     kind: 'data',

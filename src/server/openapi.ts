@@ -658,7 +658,7 @@ const adminPaths = {
       responses: {
         '200': { description: 'what was released', content: json(ref('ReserveRelease')) },
         '400': errorResponse('unknown volume, or several volumes have reserves (USAGE)'),
-        '503': errorResponse('no armed reserve left (RESERVE_NONE_ARMED)'),
+        '409': errorResponse('no armed reserve left to release (RESERVE_NONE_ARMED)'),
         ...adminErrors,
       },
     },

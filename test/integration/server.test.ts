@@ -359,6 +359,12 @@ describe(`HTTP server on Kafka ${kafkaInfo.version}`, () => {
     );
     const rss0 = process.memoryUsage().rss;
     try {
+      // /readyz answers 503 until the new service has joined its group: fuzz a ready service.
+      await waitFor(
+        'the fuzzed service ready',
+        async () => (await fetch(`${fuzzed.url}/readyz`)).status === 200,
+        30_000,
+      );
       // Asynchronously: the server under test runs in this process.
       const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
         const child = spawn('bash', [join(ROOT, 'scripts/fuzz-api.sh'), fuzzed.url, ADMIN, '25']);
