@@ -796,11 +796,18 @@ export class Archiver {
    */
   private checkIdentities(): void {
     if (this.deps.generations === undefined || this.stopping || this.admin === null) return;
-    const topics = new Set<string>();
-    for (const s of this.states.values()) if (!s.recreated && !s.diverged) topics.add(s.tp.topic);
-    if (topics.size === 0) return;
-    const snaps = new Map([...topics].map((t) => [t, this.identitySnapshot(t)]));
-    void this.identity.lookupAll([...topics]).then((ids) => {
+    // One pass over the states (not one per topic): this runs every second on the event loop.
+    const snaps = new Map<string, Map<PartitionState, bigint>>();
+    const active = new Set<string>();
+    for (const s of this.states.values()) {
+      if (s.recreated) continue;
+      const snap = snaps.get(s.tp.topic) ?? new Map<PartitionState, bigint>();
+      snaps.set(s.tp.topic, snap.set(s, s.nextOffset));
+      if (!s.diverged) active.add(s.tp.topic);
+    }
+    for (const topic of snaps.keys()) if (!active.has(topic)) snaps.delete(topic);
+    if (snaps.size === 0) return;
+    void this.identity.lookupAll([...snaps.keys()]).then((ids) => {
       if (this.stopping) return;
       for (const [topic, snap] of snaps) {
         const first = snap.keys().next();
