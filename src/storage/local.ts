@@ -247,14 +247,7 @@ export class LocalObjectStore implements ObjectStore {
     validatePrefix(prefix);
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash < 0 ? '' : prefix.slice(0, slash + 1);
-    let entries: Dirent[];
-    try {
-      entries = await readdir(join(this.root, ...dirKey.split('/')), { withFileTypes: true });
-    } catch (err) {
-      if (isMissing(err)) return;
-      throw this.mapError(err, 'list', dirKey);
-    }
-    const dirs = entries
+    const dirs = (await this.entriesOf(dirKey))
       .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
       .map((e) => `${dirKey}${e.name}/`)
       .filter((d) => d.startsWith(prefix))
@@ -268,15 +261,19 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  /** Keys under `dirKey` ('' or ending in '/') that start with `prefix`, in byte order. */
-  private async *walk(dirKey: string, prefix: string): AsyncGenerator<ListedObject> {
-    let entries: Dirent[];
+  /** The entries of the directory of `dirKey` ('' or ending in '/'); none when it is missing. */
+  private async entriesOf(dirKey: string): Promise<Dirent[]> {
     try {
-      entries = await readdir(join(this.root, ...dirKey.split('/')), { withFileTypes: true });
+      return await readdir(join(this.root, ...dirKey.split('/')), { withFileTypes: true });
     } catch (err) {
-      if (isMissing(err)) return;
+      if (isMissing(err)) return [];
       throw this.mapError(err, 'list', dirKey);
     }
+  }
+
+  /** Keys under `dirKey` ('' or ending in '/') that start with `prefix`, in byte order. */
+  private async *walk(dirKey: string, prefix: string): AsyncGenerator<ListedObject> {
+    const entries = await this.entriesOf(dirKey);
     // A directory "d" sorts as "d/": every key below it starts with "d/", so sorting entries
     // this way per directory yields the same order as sorting the full keys.
     const items = entries
