@@ -6,7 +6,7 @@
 //   npx tsx bench/catalog.ts [--partitions 10000] [--per-partition 100] [--rebuild-files 2000]
 //     [--lookups 200000] [--s3] [--s3-only] [--s3-objects 3000] [--s3-concurrency 64]
 //     [--s3-list-concurrency 8] [--s3-object-bytes B] [--s3-posix-dir DIR] [--s3-prefix P]
-//     [--s3-reuse] [--s3-keep] [--s3-server-pid PID]
+//     [--s3-reuse] [--s3-keep] [--s3-server-pid PID] [--s3-index] [--s3-no-index]
 //     [--endpoint http://127.0.0.1:35265] [--bucket kafka-archive-test]
 //
 // Open and lookups run in a fresh child process (`--read <dir>`), so its RSS is the open
@@ -31,6 +31,11 @@
 //   --s3-keep          leave the objects (else they are deleted afterwards)
 //   --s3-generate-only write the objects and stop (for later --s3-reuse runs)
 //   --s3-server-pid    the S3 server's pid: its CPU seconds during the rebuild are reported
+//   --s3-index         write each partition's segment index (`_segments.jsonl`, what the tierer
+//                      keeps with tiering.segmentIndex) before the rebuild, by PutObject
+//   --s3-no-index      rebuild reading every footer even where an index exists (useIndex false)
+// After the rebuild, 200 objects spread over the bucket have their footer read and compared
+// with the rebuilt catalog's entry (an index must give exactly what the footer says).
 // Reported: segments/s and wall time, CPU seconds of this process and of the server, ranged
 // GETs and bytes per object, list calls, peak RSS, load average.
 import { execFileSync } from 'node:child_process';
@@ -43,12 +48,21 @@ import {
   adoptObjects,
   Catalog,
   createLogger,
+  encodeSegmentIndex,
+  entryFromMeta,
+  objectBuffer,
+  openSegment,
+  readSegmentMeta,
+  segmentIndexKey,
+  segmentKey,
   forEachLimit,
   LocalSegmentIndex,
+  localFileBuffer,
   reconcileHot,
   S3ObjectStore,
   SegmentWriter,
   segmentRelPath,
+  type AdoptProgress,
   type CatalogEntry,
   type ListedObject,
   type ObjectHead,
@@ -77,6 +91,8 @@ const { values } = parseArgs({
     's3-keep': { type: 'boolean', default: false },
     's3-generate-only': { type: 'boolean', default: false },
     's3-server-pid': { type: 'string' },
+    's3-index': { type: 'boolean', default: false },
+    's3-no-index': { type: 'boolean', default: false },
     endpoint: { type: 'string', default: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:35265' },
     bucket: { type: 'string', default: process.env.S3_BUCKET ?? 'kafka-archive-test' },
   },
@@ -323,7 +339,16 @@ async function main(): Promise<void> {
 
 /** Delegates to the product's store and counts requests and bytes (what one rebuild costs). */
 class CountingStore implements ObjectStore {
-  readonly n = { gets: 0, getBytes: 0, lists: 0, listed: 0, listDirs: 0, listedBytes: 0 };
+  readonly n = {
+    gets: 0,
+    getBytes: 0,
+    wholeGets: 0,
+    wholeGetBytes: 0,
+    lists: 0,
+    listed: 0,
+    listDirs: 0,
+    listedBytes: 0,
+  };
   constructor(private readonly inner: ObjectStore) {}
   get description(): string {
     return this.inner.description;
@@ -331,8 +356,11 @@ class CountingStore implements ObjectStore {
   put(key: string, body: PutBody, opts?: PutOptions): Promise<PutResult> {
     return this.inner.put(key, body, opts);
   }
-  get(key: string): Promise<Buffer> {
-    return this.inner.get(key);
+  async get(key: string): Promise<Buffer> {
+    this.n.wholeGets++;
+    const b = await this.inner.get(key);
+    this.n.wholeGetBytes += b.byteLength;
+    return b;
   }
   async getRange(key: string, start: number, endInclusive: number): Promise<Buffer> {
     const b = await this.inner.getRange(key, start, endInclusive);
@@ -534,29 +562,92 @@ async function s3Rebuild(root: string): Promise<Array<[string, string]>> {
     await inner.close();
     return [[`generated ${N.toLocaleString()} objects under ${prefix}`, `${genS.toFixed(1)} s`]];
   }
+  let indexS: number | null = null;
+  if (values['s3-index']) {
+    // The entries the tierer would have written: the template's footer facts, each object's own.
+    const meta = await readSegmentMeta(
+      await localFileBuffer(join(root, 's3-template', 'template.parquet')),
+    );
+    const partitions = Math.ceil(N / S3_PER_PARTITION);
+    t = performance.now();
+    await forEachLimit(
+      Array.from({ length: partitions }, (_, p) => p),
+      8,
+      async (p) => {
+        const entries: CatalogEntry[] = [];
+        for (let i = p * S3_PER_PARTITION; i < Math.min(N, (p + 1) * S3_PER_PARTITION); i++) {
+          const l = s3Loc(i);
+          entries.push({
+            ...entryFromMeta(meta, size, { hot: false, cold: true }),
+            topic: l.topic,
+            partition: l.partition,
+            firstOffset: l.first,
+            lastOffset: l.last,
+            rangeStart: l.first,
+            rangeEnd: l.last,
+            minTimestamp: T0 + l.first,
+            maxTimestamp: T0 + l.last,
+          });
+        }
+        const e0 = entries[0] as CatalogEntry;
+        await inner.put(
+          segmentIndexKey(e0.topic, e0.partition),
+          encodeSegmentIndex(e0.topic, e0.partition, entries),
+        );
+      },
+    );
+    indexS = (performance.now() - t) / 1000;
+  }
   const load0 = loadavg()[0] as number;
   const catalog = await Catalog.open(join(root, 's3-catalog'), { writable: true });
   const cpu0 = process.cpuUsage();
   const srv0 = serverPid === null ? 0 : procCpuS(serverPid);
   t = performance.now();
   let lastReport = t;
+  // adoptObjects passes one progress object, updated in place: after it returns, the totals.
+  let progress: AdoptProgress | null = null;
   const adopted = await adoptObjects(catalog, store, join(root, 'empty-hot'), log, {
     concurrency: C,
     listConcurrency: LC,
+    useIndex: !values['s3-no-index'],
     progress: (p) => {
+      progress = p;
       if (performance.now() - lastReport < 10_000) return;
       lastReport = performance.now();
       const s = (lastReport - t) / 1000;
       console.error(
-        `${s.toFixed(0)} s: listed ${p.listed}, read ${p.read} (${Math.round(p.read / s)}/s), load ${loadavg()[0]?.toFixed(1)}`,
+        `${s.toFixed(0)} s: listed ${p.listed}, footers read ${p.read}, from indexes ${p.indexed} (${Math.round((p.read + p.indexed) / s)}/s), load ${loadavg()[0]?.toFixed(1)}`,
       );
     },
   });
+  const indexed = (progress as AdoptProgress | null)?.indexed ?? 0;
   const s3S = (performance.now() - t) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const srvS = serverPid === null ? null : procCpuS(serverPid) - srv0;
   const load1 = loadavg()[0] as number;
   const segments = catalog.size;
+  // What the rebuild catalogued is what the footers say: 200 objects spread over the bucket.
+  let checked = 0;
+  const step = Math.max(1, Math.floor(N / 200));
+  for (let i = 0; i < N; i += step) {
+    const l = s3Loc(i);
+    const key = segmentKey({
+      topic: l.topic,
+      partition: l.partition,
+      firstOffset: l.first,
+      lastOffset: l.last,
+    });
+    const seg = await openSegment(objectBuffer(inner, key, size));
+    const want = entryFromMeta(seg.meta, size, { hot: false, cold: true });
+    const got = catalog.get(l.topic, l.partition, l.first, l.last);
+    if (
+      JSON.stringify(got, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) !==
+      JSON.stringify(want, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))
+    ) {
+      throw new Error(`catalog entry of ${key} differs from its footer`);
+    }
+    checked++;
+  }
   await catalog.close();
   if (adopted !== N || segments !== N) throw new Error(`adopted ${adopted} of ${N}`);
   const rate = adopted / s3S;
@@ -573,8 +664,16 @@ async function s3Rebuild(root: string): Promise<Array<[string, string]>> {
       `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s / ${srvS === null ? '?' : `${srvS.toFixed(1)} s`}`,
     ],
     [
+      'catalogued from segment indexes / from footers; entries checked against their footer',
+      `${indexed.toLocaleString()} / ${(adopted - indexed).toLocaleString()}; ${checked} of ${checked} equal`,
+    ],
+    [
       'ranged GETs and bytes per object; list calls (paged) + delimiter lists',
       `${(store.n.gets / N).toFixed(2)}, ${Math.round(store.n.getBytes / N).toLocaleString()} B; ${store.n.lists} + ${store.n.listDirs}`,
+    ],
+    [
+      'whole-object GETs (segment indexes, 404 included) and their bytes',
+      `${store.n.wholeGets.toLocaleString()}, ${(store.n.wholeGetBytes / 2 ** 20).toFixed(1)} MiB`,
     ],
     ['peak RSS of this process', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`],
     [
@@ -582,6 +681,11 @@ async function s3Rebuild(root: string): Promise<Array<[string, string]>> {
       `${load0.toFixed(1)} / ${load1.toFixed(1)}`,
     ],
   ];
+  if (indexS !== null)
+    rows.push([
+      `writing the segment indexes (${Math.ceil(N / S3_PER_PARTITION)} PutObjects)`,
+      `${indexS.toFixed(1)} s`,
+    ]);
   if (!values['s3-reuse'])
     rows.push([
       `generating the objects (${posixDir !== undefined ? 'files in the posix backend' : 'PutObject, 16 at once'})`,

@@ -319,6 +319,7 @@ async function product(segs: Segment[], hotDir: string, prefix: string): Promise
     maxBytesPerSecond: 0,
     retryInitialMs: 1_000,
     retryMaxMs: 60_000,
+    segmentIndex: false,
   };
   const tierer = new Tierer({ catalog, store, hotDir, config, log });
   try {

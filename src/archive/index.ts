@@ -22,6 +22,8 @@ export {
   parseTopicDir,
   partitionRelDir,
   segmentFileName,
+  segmentIndexKey,
+  SEGMENT_INDEX_NAME,
   segmentKey,
   segmentRelPath,
   topicMetaKey,

@@ -7,6 +7,7 @@ import { ArchiveError, ErrorCodes } from '../errors.js';
  *   topic=<topic>/partition=<p>/<first, 20 digits>-<last, 20 digits>.parquet   one segment
  *   topic=<topic>/generation=<n>/partition=<p>/<first>-<last>.parquet  generation n >= 2
  *   topic=<topic>/generation=<n>/_topic.json
+ *   <partition directory>/_segments.jsonl                              the partition's segment index
  *   topic=<topic>/_generations/<n, 10 digits>.json                    a generation's record
  *   _groups/group=<group>/date=<YYYY-MM-DD>/<capture ms, 20 digits>.jsonl        consumer-group positions
  *   _doctor/probe-<id>                                                `doctor`'s probe object
@@ -151,6 +152,18 @@ export function segmentRelPath(
 export function segmentKey(s: SegmentLocation): string {
   return segmentRelPath(s.topic, s.partition, s.firstOffset, s.lastOffset);
 }
+
+/**
+ * The key of a partition's segment index (catalog/segment-index.ts): the catalog entries of the
+ * partition's segment objects, so a rebuild from the bucket reads one object instead of one
+ * footer per segment. A hint checked against the listing, never the only record of anything;
+ * its name does not end in `.parquet`, so globs over the segments skip it.
+ */
+export function segmentIndexKey(topic: string, partition: number): string {
+  return `${partitionRelDir(topic, partition)}/${SEGMENT_INDEX_NAME}`;
+}
+
+export const SEGMENT_INDEX_NAME = '_segments.jsonl';
 
 /** The key of a topic's metadata snapshot (partitions, configs, topic id). */
 export function topicMetaKey(topic: string): string {

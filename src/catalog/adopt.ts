@@ -7,6 +7,8 @@ import {
   listDirObjects,
   listPartitionDirs,
   objectBuffer,
+  parseSegmentKey,
+  segmentFileName,
   segmentKey,
   streamOfMeta,
   type SegmentObject,
@@ -15,6 +17,7 @@ import { openSegment } from '../segment/index.js';
 import { isStoreOutage, type ObjectStore } from '../storage/index.js';
 import { entryFromMeta } from './entry.js';
 import type { CatalogEntry } from './entry.js';
+import { readSegmentIndex } from './segment-index.js';
 import type { Catalog } from './store.js';
 
 /** Catalog entries put (and committed) together. */
@@ -28,6 +31,8 @@ export interface AdoptProgress {
   listed: number;
   /** Footers read so far. */
   read: number;
+  /** Objects taken from their partition's segment index (no footer read) so far. */
+  indexed: number;
   adopted: number;
 }
 
@@ -41,15 +46,23 @@ export interface AdoptOptions {
    * footer seen, so a footer longer than this costs a second read only until one was seen.
    */
   footerFetchBytes?: number;
-  /** Called after each footer read. */
+  /**
+   * Use the partitions' segment indexes (default true): an object the index describes with its
+   * very key and size is catalogued from it without a footer read. false reads every footer.
+   */
+  useIndex?: boolean;
+  /** Called after each footer read (and every 1,024 objects taken from an index). */
   progress?: (p: AdoptProgress) => void;
 }
 
 /**
  * Objects in the store that the catalog does not know as cold (uploaded just before a crash,
- * or by another archiver sharing the bucket): their footer is read with one ranged GET (a
- * second only for a footer longer than `footerFetchBytes`) and, when a hot copy exists, its
- * bytes compared; then they are catalogued as cold. The partition prefixes are found with
+ * or by another archiver sharing the bucket, or all of them for a rebuild): an object that its
+ * partition's segment index (segment-index.ts, read once per partition, only when the partition
+ * has an object to adopt) describes with the same key and size, and that has no hot copy, is
+ * catalogued from the index; any other has its footer read with one ranged GET (a second only
+ * for a footer longer than `footerFetchBytes`) and, when a hot copy exists, its bytes compared;
+ * then they are catalogued as cold. The partition prefixes are found with
  * delimiter listings and listed in parallel (`listConcurrency` at once) while footers are read
  * (at most `concurrency` at once). Returns how many were adopted. An object-store outage is
  * thrown; an unreadable object is logged and skipped.
@@ -64,7 +77,8 @@ export async function adoptObjects(
   const limit = Math.max(1, options.concurrency ?? 8);
   const listLimit = Math.max(1, options.listConcurrency ?? 8);
   let fetchBytes = options.footerFetchBytes ?? FIRST_FOOTER_FETCH;
-  const p: AdoptProgress = { listed: 0, read: 0, adopted: 0 };
+  const useIndex = options.useIndex ?? true;
+  const p: AdoptProgress = { listed: 0, read: 0, indexed: 0, adopted: 0 };
   // Entries are put BATCH at a time, so they are committed in one transaction each.
   const pending: CatalogEntry[] = [];
   const putPending = async (): Promise<void> => {
@@ -136,6 +150,24 @@ export async function adoptObjects(
   /** One partition's objects, in key order (so sorted by offset). */
   const listPartition = async (dir: string): Promise<void> => {
     let prev: SegmentObject | null = null;
+    // The partition's segment index, fetched at its first object to adopt (undefined: not yet).
+    let index: Map<string, CatalogEntry> | null | undefined = useIndex ? undefined : null;
+    const fromIndex = async (o: SegmentObject): Promise<CatalogEntry | undefined> => {
+      if (index === undefined) {
+        const at = parseSegmentKey(`${dir}${segmentFileName(0n, 0n)}`);
+        index =
+          at === null
+            ? null
+            : await readSegmentIndex(
+                store,
+                dir,
+                { stream: at.topic, partition: at.partition },
+                log,
+              );
+      }
+      const e = index?.get(o.key);
+      return e !== undefined && e.bytes === o.size ? e : undefined;
+    };
     for await (const o of listDirObjects(store, dir)) {
       if (failure !== null) return;
       p.listed++;
@@ -153,6 +185,16 @@ export async function adoptObjects(
       } else prev = o;
       const known = catalog.get(o.topic, o.partition, o.firstOffset, o.lastOffset);
       if (known?.cold === true) continue;
+      if (known?.hot !== true) {
+        // A hot copy is compared byte for byte below; without one the index's facts suffice.
+        const e = await fromIndex(o);
+        if (e !== undefined) {
+          pending.push({ ...e, hot: false, cold: true });
+          if (++p.indexed % 1024 === 0) options.progress?.(p);
+          if (pending.length >= BATCH) await putPending();
+          continue;
+        }
+      }
       await slot();
       if (failure !== null) return;
       start(o);

@@ -29,3 +29,9 @@ export { archivedHighWatermark } from './high-watermark.js';
 export type { ArchivedHighWatermark } from './high-watermark.js';
 export { mergeRebuilt } from './merge.js';
 export type { MergeResult } from './merge.js';
+export {
+  decodeSegmentIndex,
+  encodeSegmentIndex,
+  readSegmentIndex,
+  writeSegmentIndex,
+} from './segment-index.js';

@@ -488,6 +488,8 @@ const tieringSchema = z
       .default(0),
     retryInitialMs: duration().default(1_000),
     retryMaxMs: duration().default(60_000),
+    /** Keep a segment index per partition in the bucket (fast `catalog rebuild`). */
+    segmentIndex: bool().default(true),
   })
   .prefault({});
 

@@ -27,6 +27,7 @@ import {
 } from '../segment/index.js';
 import { isStoreOutage, type ObjectStore } from '../storage/index.js';
 import { firstDifference, overlaps, planUpload, trimPieces } from './overlap.js';
+import { SegmentIndexes } from './segment-indexes.js';
 import { backoffMs, sleep } from '../util/backoff.js';
 import { fsyncDir } from '../util/fs.js';
 
@@ -114,6 +115,8 @@ export class Tierer {
   /** Trimmed segments written in place of one already allowed to be uploaded. */
   private readonly approved = new Set<string>();
   private writer: SegmentWriter | null = null;
+  /** The partitions' segment indexes in the bucket (tiering.segmentIndex). */
+  private readonly indexes: SegmentIndexes | null;
   /** Consecutive failed rounds (0 = healthy). */
   failures = 0;
   readonly totals = {
@@ -127,7 +130,16 @@ export class Tierer {
     overlaps: 0,
   };
 
-  constructor(private readonly deps: TiererDeps) {}
+  constructor(private readonly deps: TiererDeps) {
+    this.indexes = deps.config.segmentIndex
+      ? new SegmentIndexes({ catalog: deps.catalog, store: deps.store, log: deps.log })
+      : null;
+  }
+
+  /** Segment indexes written by this tierer so far. */
+  get indexesWritten(): number {
+    return this.indexes?.written ?? 0;
+  }
 
   /** Segments due for tiering (upload) or eviction under the filter, oldest first. */
   due(filter: TierFilter = {}): CatalogEntry[] {
@@ -212,6 +224,8 @@ export class Tierer {
       }
     });
     await this.deps.catalog.flush(true);
+    // After the catalog is durable: an index never names an entry the catalog could lose.
+    if (outage === null) await this.indexes?.writeDue().catch((err: unknown) => (outage = err));
     r.seconds = (performance.now() - t0) / 1000;
     this.totals.uploaded += r.uploaded;
     this.totals.adopted += r.adopted;
@@ -294,6 +308,7 @@ export class Tierer {
       }
       await catalog.put({ ...e, cold: true, bytes: size });
       await catalog.flush(true);
+      this.indexes?.changed(e.topic, e.partition);
       if (!adopted) await this.checkAfterPut(e);
       if (adopted) r.adopted++;
       else r.uploaded++;
@@ -440,6 +455,7 @@ export class Tierer {
       const seg = await openSegment(objectBuffer(store, o.key, o.size));
       const known = catalog.get(o.topic, o.partition, o.firstOffset, o.lastOffset);
       await catalog.put(entryFromMeta(seg.meta, o.size, { hot: known?.hot ?? false, cold: true }));
+      this.indexes?.changed(o.topic, o.partition);
     }
   }
 
@@ -668,6 +684,11 @@ export class Tierer {
     this.abort.abort();
     await this.loop;
     this.loop = null;
+    // What changed since the last round's indexes, so a rebuild after this stop reads no footer.
+    await this.hold(() => this.indexes?.writeDue(true) ?? Promise.resolve(0)).catch(
+      (err: unknown) =>
+        this.deps.log.warn({ err: describeError(err) }, 'segment indexes not written at stop'),
+    );
     this.writer?.close();
     this.writer = null;
   }

@@ -39,6 +39,7 @@ const config: TieringConfig = {
   maxBytesPerSecond: 0,
   retryInitialMs: 1_000,
   retryMaxMs: 60_000,
+  segmentIndex: false, // the requests counted here are the segments' own
 };
 
 /** How the requests of a store are damaged on their way out (after the body was hashed). */

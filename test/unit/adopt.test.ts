@@ -14,6 +14,9 @@ import {
   ArchiveError,
   Catalog,
   createLogger,
+  decodeSegmentIndex,
+  encodeSegmentIndex,
+  segmentIndexKey,
   listPartitionDirs,
   MemoryObjectStore,
   segmentKey,
@@ -187,5 +190,74 @@ describe('adoptObjects', () => {
     const before = catalog.size;
     expect(await adoptObjects(catalog, store, root, log)).toBe(20 - before);
     expect(catalog.size).toBe(20);
+  });
+
+  it("takes what the partition's segment index describes (same key and size) without a footer read; the rest from footers", async () => {
+    const store = new MemoryObjectStore();
+    const keys: string[] = [];
+    for (let i = 0; i < 6; i++) keys.push(await putSegment(store, 'x', 0, i * 10, i * 10 + 9));
+    keys.push(await putSegment(store, 'x~2', 3, 0, 9));
+    // The footers' view, to compare with.
+    const truth = Catalog.memory();
+    await adoptObjects(truth, store, join(root, 'no-hot'), capture().log, { useIndex: false });
+    const entries = truth.segments('x', 0).all();
+    expect(entries).toHaveLength(6);
+    // An index written before the last object: it lacks keys[5], has keys[4] with a wrong size
+    // (the object was replaced), and names an object that is not in the bucket.
+    const ghost = { ...entries[0]!, firstOffset: 1000n, lastOffset: 1009n };
+    const stale = [...entries.slice(0, 4), { ...entries[4]!, bytes: entries[4]!.bytes + 1 }, ghost];
+    await store.put(segmentIndexKey('x', 0), encodeSegmentIndex('x', 0, stale));
+    await store.put(
+      segmentIndexKey('x~2', 3),
+      encodeSegmentIndex('x~2', 3, truth.segments('x~2', 3).all()),
+    );
+
+    const catalog = Catalog.memory();
+    const { log, lines } = capture();
+    store.calls.getRange = 0;
+    store.calls.get = 0;
+    const seen: AdoptProgress[] = [];
+    expect(
+      await adoptObjects(catalog, store, join(root, 'no-hot'), log, {
+        progress: (p) => seen.push({ ...p }),
+      }),
+    ).toBe(7);
+    expect(store.calls.get).toBe(2); // one index per partition
+    expect(store.calls.getRange).toBe(2); // the footers of keys[4] and keys[5] only
+    expect(seen.at(-1)).toMatchObject({ read: 2, indexed: 5 });
+    expect([...catalog.entries()]).toEqual([...truth.entries()]);
+    expect(lines.filter((l) => (l.level as number) >= 40)).toEqual([]);
+
+    // useIndex false reads every footer.
+    const all = Catalog.memory();
+    store.calls.getRange = 0;
+    await adoptObjects(all, store, join(root, 'no-hot'), log, { useIndex: false });
+    expect(store.calls.getRange).toBe(7);
+  });
+
+  it('an unusable segment index is logged and the footers read instead', async () => {
+    const store = new MemoryObjectStore();
+    for (let i = 0; i < 3; i++) await putSegment(store, 'y', 0, i * 10, i * 10 + 9);
+    const truth = Catalog.memory();
+    await adoptObjects(truth, store, join(root, 'no-hot'), capture().log, { useIndex: false });
+    const good = encodeSegmentIndex('y', 0, truth.segments('y', 0).all());
+    const bad = [
+      Buffer.from('not json\n'),
+      encodeSegmentIndex('other', 0, []), // another partition's
+      Buffer.from(good.toString().replace('"entries":3', '"entries":4')), // truncated
+    ];
+    expect(() => decodeSegmentIndex(good, { stream: 'y', partition: 0 }).size).not.toThrow();
+    for (const body of bad) {
+      await store.put(segmentIndexKey('y', 0), body);
+      const catalog = Catalog.memory();
+      const { log, lines } = capture();
+      store.calls.getRange = 0;
+      expect(await adoptObjects(catalog, store, join(root, 'no-hot'), log)).toBe(3);
+      expect(store.calls.getRange).toBe(3);
+      expect([...catalog.entries()]).toEqual([...truth.entries()]);
+      expect(lines.filter((l) => String(l.msg).startsWith('segment index unusable'))).toHaveLength(
+        1,
+      );
+    }
   });
 });

@@ -8,8 +8,11 @@ import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  adoptObjects,
   Catalog,
   createLogger,
+  decodeSegmentIndex,
+  segmentIndexKey,
   LocalSegmentIndex,
   loadConfig,
   MemoryObjectStore,
@@ -79,8 +82,8 @@ async function seedSegments(n: number): Promise<Catalog> {
   return catalog;
 }
 
-function tierer(catalog: Catalog, store: MemoryObjectStore): Tierer {
-  const config = { ...loadConfig({ env: {} }).tiering, minAgeMs: 0, evictHot: true };
+function tierer(catalog: Catalog, store: MemoryObjectStore, segmentIndex = true): Tierer {
+  const config = { ...loadConfig({ env: {} }).tiering, minAgeMs: 0, evictHot: true, segmentIndex };
   return new Tierer({ catalog, store, hotDir, config, log });
 }
 
@@ -109,6 +112,38 @@ describe('Tierer (in-memory object store)', () => {
       [false, true],
       [false, true],
     ]);
+  });
+
+  it("writes the partition's segment index after the round: a rebuild from the bucket reads no footer", async () => {
+    const catalog = await seedSegments(3);
+    const store = new MemoryObjectStore();
+    const t = tierer(catalog, store);
+    await t.runOnce();
+    const read = async () =>
+      decodeSegmentIndex(await store.get(segmentIndexKey('t', 0)), { stream: 't', partition: 0 });
+    expect([...(await read()).values()]).toEqual(catalog.segments('t', 0).all());
+    expect(t.indexesWritten).toBe(1);
+    // A round that uploads nothing writes nothing; one that uploads rewrites the index.
+    await t.runOnce();
+    expect(t.indexesWritten).toBe(1);
+    const more = await seedSegments(4); // the same 3 plus one (seedSegments rewrites them all)
+    const next = more.segments('t', 0).all()[3]!;
+    await catalog.put(next);
+    await t.runOnce();
+    expect(t.indexesWritten).toBe(2);
+    expect((await read()).size).toBe(4);
+
+    const rebuilt = Catalog.memory();
+    store.calls.getRange = 0;
+    expect(await adoptObjects(rebuilt, store, join(hotDir, 'none'), log)).toBe(4);
+    expect(store.calls.getRange).toBe(0);
+    expect([...rebuilt.entries()]).toEqual([...catalog.entries()]);
+
+    // tiering.segmentIndex false writes none.
+    const off = await seedSegments(1);
+    const plain = new MemoryObjectStore();
+    await tierer(off, plain, false).runOnce();
+    expect(await plain.head(segmentIndexKey('t', 0))).toBeNull();
   });
 
   it('an unreachable store fails the round and evicts nothing; the next round finishes', async () => {
