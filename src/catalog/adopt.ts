@@ -51,6 +51,8 @@ export interface AdoptOptions {
    * very key and size is catalogued from it without a footer read. false reads every footer.
    */
   useIndex?: boolean;
+  /** Called with each entry adopted (after it is put). */
+  onAdopted?: (e: CatalogEntry) => void;
   /** Called after each footer read (and every 1,024 objects taken from an index). */
   progress?: (p: AdoptProgress) => void;
 }
@@ -86,6 +88,7 @@ export async function adoptObjects(
     if (batch.length === 0) return;
     await Promise.all(batch.map((e) => catalog.put(e)));
     p.adopted += batch.length;
+    if (options.onAdopted !== undefined) for (const e of batch) options.onAdopted(e);
   };
   const adoptOne = async (o: SegmentObject): Promise<void> => {
     try {

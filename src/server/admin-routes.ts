@@ -2,7 +2,7 @@ import { ArchiveError, ErrorCodes } from '../errors.js';
 import type { ReserveControl } from '../disk/index.js';
 import type { CatalogRebuilds, RebuildJobView } from '../service/index.js';
 import { toJson } from '../util/json.js';
-import { parseQuery, parseWholeNumber } from './params.js';
+import { parseQuery, parseBoolean, parseWholeNumber } from './params.js';
 import { send } from './respond.js';
 import type { Handler } from './routes.js';
 
@@ -44,11 +44,13 @@ export function adminHandlers(
   };
   return {
     async rebuild(_req, res, url) {
-      const q = parseQuery(url.searchParams, ['concurrency']);
+      const q = parseQuery(url.searchParams, ['concurrency', 'footers']);
       const c = q.get('concurrency');
       const concurrency =
         c === undefined ? 16 : Number(parseWholeNumber('concurrency', c, 1n, 1024n));
-      const body = withLinks(needRebuilds().start({ concurrency }));
+      const f = q.get('footers');
+      const footers = f === undefined ? false : parseBoolean('footers', f);
+      const body = withLinks(needRebuilds().start({ concurrency, useIndex: !footers }));
       res.setHeader('location', body.links.self);
       send(res, 202, `${toJson(body)}\n`);
     },

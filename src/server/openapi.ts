@@ -443,7 +443,7 @@ const reserveFile = {
 };
 const rebuildProgress = {
   type: 'object',
-  required: ['phase', 'listed', 'read', 'seconds', 'footersPerSecond'],
+  required: ['phase', 'listed', 'read', 'indexed', 'seconds', 'footersPerSecond'],
   properties: {
     phase: {
       enum: ['hot', 'objects', 'merge'],
@@ -451,9 +451,17 @@ const rebuildProgress = {
         'hot: footers of the hot tier; objects: listing and footers of the bucket; merge: applying to the live catalog',
     },
     listed: { ...int0, description: 'segment objects listed so far' },
-    read: { ...int0, description: 'footers read so far (hot files and objects)' },
+    read: {
+      ...int0,
+      description:
+        'segments read so far (hot files and objects: footers, and entries of segment indexes)',
+    },
+    indexed: {
+      ...int0,
+      description: "of those, objects taken from their partition's segment index (no footer read)",
+    },
     seconds: num0,
-    footersPerSecond: num0,
+    footersPerSecond: { ...num0, description: 'segments read per second' },
   },
 };
 const adminSchemas = {
@@ -464,6 +472,7 @@ const adminSchemas = {
       'segments',
       'read',
       'cold',
+      'indexed',
       'quarantined',
       'seconds',
       'segmentsPerSecond',
@@ -472,8 +481,16 @@ const adminSchemas = {
     properties: {
       catalogDir: { type: 'string' },
       segments: { ...int0, description: 'entries in the catalog afterwards' },
-      read: { ...int0, description: 'footers read (hot files plus objects)' },
-      cold: { ...int0, description: 'of those, objects read from the store' },
+      read: {
+        ...int0,
+        description: 'segments read (hot files plus objects: footers and segment-index entries)',
+      },
+      cold: { ...int0, description: 'of those, objects of the store' },
+      indexed: {
+        ...int0,
+        description:
+          "of those, objects taken from their partition's segment index (no footer read)",
+      },
       quarantined: { type: 'array', items: { type: 'string' } },
       seconds: num0,
       segmentsPerSecond: num0,
@@ -620,6 +637,12 @@ const adminPaths = {
           pattern: '^[0-9]{1,4}$',
           examples: ['16'],
         }),
+        q(
+          'footers',
+          "true: read every object's footer, ignoring the partitions' segment indexes (default false)",
+          false,
+          { enum: ['true', 'false'] },
+        ),
       ],
       responses: {
         '202': {

@@ -50,6 +50,14 @@ export function requireParam(q: Map<string, string>, name: string, what: string)
   return v;
 }
 
+/** `true` or `false`. */
+export function parseBoolean(name: string, value: string): boolean {
+  if (value !== 'true' && value !== 'false') {
+    throw usage(`${name}: got ${show(value)}: expected true or false`);
+  }
+  return value === 'true';
+}
+
 /** A whole number in [min, max], as a bigint. */
 export function parseWholeNumber(
   name: string,

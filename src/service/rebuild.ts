@@ -21,10 +21,12 @@ const PROGRESS_MS = 5_000;
 export interface RebuildResult {
   catalogDir: string;
   segments: number;
-  /** Footers read (hot files plus objects). */
+  /** Segments read: hot files' and objects' footers, and objects taken from segment indexes. */
   read: number;
-  /** Of those, objects read from the store. */
+  /** Of those, objects of the store. */
   cold: number;
+  /** Of those, objects taken from their partition's segment index (no footer read). */
+  indexed: number;
   quarantined: string[];
   seconds: number;
   segmentsPerSecond: number;
@@ -39,14 +41,18 @@ export interface RebuildProgress {
   phase: 'hot' | 'objects' | 'merge';
   /** Segment objects listed so far. */
   listed: number;
-  /** Footers read so far (hot files plus objects). */
+  /** Segments read so far (hot files plus objects, footers and segment-index entries). */
   read: number;
+  /** Of those, objects taken from their partition's segment index. */
+  indexed: number;
   seconds: number;
   footersPerSecond: number;
 }
 
 interface ScanOptions {
   concurrency: number;
+  /** Take objects from the partitions' segment indexes (adoptObjects' useIndex). */
+  useIndex: boolean;
   progress: (p: RebuildProgress) => void;
   /** Runs the hot-tier scan so that nothing removes a hot file meanwhile (the service's tierer). */
   holdHot?: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -63,14 +69,15 @@ async function scanInto(
   config: Config,
   log: Logger,
   options: ScanOptions,
-): Promise<{ hotRead: number; cold: number; quarantined: string[] }> {
+): Promise<{ hotRead: number; cold: number; indexed: number; quarantined: string[] }> {
   const t0 = Date.now();
-  const report = (phase: RebuildProgress['phase'], listed: number, read: number) => {
+  const report = (phase: RebuildProgress['phase'], listed: number, read: number, indexed = 0) => {
     const seconds = (Date.now() - t0) / 1000;
     options.progress({
       phase,
       listed,
       read,
+      indexed,
       seconds: Math.round(seconds * 10) / 10,
       footersPerSecond: Math.round(read / Math.max(0.001, seconds)),
     });
@@ -83,14 +90,17 @@ async function scanInto(
   report('objects', 0, r.adopted);
   const store = createObjectStore(config.storage, log);
   try {
+    let indexed = 0;
     const cold = await adoptObjects(next, store, config.archiver.hotDir, log, {
       concurrency: options.concurrency,
+      useIndex: options.useIndex,
       progress: (p) => {
         options.signal?.throwIfAborted(); // ends the listing (adoptObjects rethrows it)
-        report('objects', p.listed, r.adopted + p.read);
+        indexed = p.indexed;
+        report('objects', p.listed, r.adopted + p.read + p.indexed, p.indexed);
       },
     });
-    return { hotRead: r.adopted, cold, quarantined: r.quarantined };
+    return { hotRead: r.adopted, cold, indexed, quarantined: r.quarantined };
   } finally {
     await store.close();
   }
@@ -121,7 +131,7 @@ function progressLogger(log: Logger): (p: RebuildProgress) => void {
 export async function rebuildCatalog(
   config: Config,
   log: Logger,
-  options: { concurrency: number },
+  options: { concurrency: number; useIndex: boolean },
 ): Promise<RebuildResult> {
   const dir = config.catalog.dir;
   const work = `${dir}.rebuild`;
@@ -139,6 +149,7 @@ export async function rebuildCatalog(
   try {
     scan = await scanInto(next, config, log, {
       concurrency: options.concurrency,
+      useIndex: options.useIndex,
       progress: progressLogger(log),
     });
     await next.compact();
@@ -158,6 +169,7 @@ export async function rebuildCatalog(
     segments: next.size,
     read,
     cold: scan.cold,
+    indexed: scan.indexed,
     quarantined: scan.quarantined,
     seconds,
     segmentsPerSecond: Math.round(read / Math.max(0.001, seconds)),
@@ -209,7 +221,7 @@ export class CatalogRebuilds {
 
   constructor(private readonly deps: CatalogRebuildsDeps) {}
 
-  start(options: { concurrency: number }): RebuildJobView {
+  start(options: { concurrency: number; useIndex: boolean }): RebuildJobView {
     const catalog = this.deps.catalog;
     if (catalog === null) {
       throw new ArchiveError(
@@ -231,7 +243,7 @@ export class CatalogRebuilds {
       startedAt: new Date().toISOString(),
       finishedAt: null,
       concurrency: options.concurrency,
-      progress: { phase: 'hot', listed: 0, read: 0, seconds: 0, footersPerSecond: 0 },
+      progress: { phase: 'hot', listed: 0, read: 0, indexed: 0, seconds: 0, footersPerSecond: 0 },
       result: null,
       error: null,
     };
@@ -241,7 +253,9 @@ export class CatalogRebuilds {
       if (old !== id) this.jobs.delete(old);
     }
     const abort = new AbortController();
-    const done = this.run(catalog, view, abort.signal).finally(() => (this.running = null));
+    const done = this.run(catalog, view, options.useIndex, abort.signal).finally(
+      () => (this.running = null),
+    );
     this.running = { id, done, abort };
     return { ...view };
   }
@@ -264,7 +278,12 @@ export class CatalogRebuilds {
     await r.done;
   }
 
-  private async run(live: Catalog, view: RebuildJobView, signal: AbortSignal): Promise<void> {
+  private async run(
+    live: Catalog,
+    view: RebuildJobView,
+    useIndex: boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { config, log: parent, tierer } = this.deps;
     const log = parent.child({ component: 'catalog-rebuild', job: view.id });
     const t0 = Date.now();
@@ -283,6 +302,7 @@ export class CatalogRebuilds {
       try {
         scan = await scanInto(next, config, log, {
           concurrency: view.concurrency,
+          useIndex,
           progress: (p) => {
             view.progress = p;
             logProgress(p);
@@ -304,6 +324,7 @@ export class CatalogRebuilds {
         segments: live.size,
         read,
         cold: scan.cold,
+        indexed: scan.indexed,
         quarantined: scan.quarantined,
         seconds,
         segmentsPerSecond: Math.round(read / Math.max(0.001, seconds)),

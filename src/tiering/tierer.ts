@@ -632,7 +632,9 @@ export class Tierer {
   /** Catalogues objects uploaded before a crash or by another archiver (see adoptObjects). */
   adoptObjects(): Promise<number> {
     const { catalog, store, hotDir, log } = this.deps;
-    return adoptObjects(catalog, store, hotDir, log);
+    return adoptObjects(catalog, store, hotDir, log, {
+      onAdopted: (e) => this.indexes?.changed(e.topic, e.partition),
+    });
   }
 
   /** Runs rounds every tiering.intervalMs; on an object-store outage backs off and retries. */

@@ -20,14 +20,17 @@ async function rebuildThroughService(
   ctx: CommandContext,
   api: ServiceApi,
   concurrency: number,
+  footers: boolean,
   locked: unknown,
 ): Promise<RebuildResult> {
   ctx.log.info(
     { url: api.url },
     'the running service holds the catalog: rebuilding through its API (it keeps archiving)',
   );
-  const started = (await postService(api, `/api/catalog/rebuild?concurrency=${concurrency}`)) as
-    (RebuildJobView & { links: { self: string } }) | null;
+  const started = (await postService(
+    api,
+    `/api/catalog/rebuild?concurrency=${concurrency}${footers ? '&footers=true' : ''}`,
+  )) as (RebuildJobView & { links: { self: string } }) | null;
   if (started === null) throw locked;
   let job: RebuildJobView = started;
   let printed = 0;
@@ -66,11 +69,15 @@ export function registerCatalog(program: Command, setExit: (code: number) => voi
       'rebuild the catalog from the segment files (footers read in parallel); resumable: an interrupted rebuild continues where it stopped. While the service runs, it rebuilds its own catalog and keeps archiving (POST /api/catalog/rebuild with the first server.auth.adminTokens); progress on stderr.',
     )
     .option('--concurrency <n>', 'footers read at once', '16')
+    .option(
+      '--footers',
+      "read every object's footer, ignoring the partitions' segment indexes (tiering.segmentIndex)",
+    )
     .addHelpText(
       'after',
       '\nExample:\n  kafka-archive --config /etc/kafka-archive.yaml catalog rebuild\n',
     )
-    .action(async (opts: { concurrency: string }, command: Command) => {
+    .action(async (opts: { concurrency: string; footers?: boolean }, command: Command) => {
       const ctx = makeContext(command.optsWithGlobals<GlobalOptions>());
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
@@ -81,17 +88,20 @@ export function registerCatalog(program: Command, setExit: (code: number) => voi
       }
       let summary: RebuildResult;
       try {
-        summary = await rebuildCatalog(ctx.config, ctx.log, { concurrency });
+        summary = await rebuildCatalog(ctx.config, ctx.log, {
+          concurrency,
+          useIndex: opts.footers !== true,
+        });
       } catch (err) {
         if (!(err instanceof ArchiveError) || err.code !== ErrorCodes.CATALOG_LOCKED) throw err;
         const api = serviceApi(ctx.config);
         if (api === null) throw err;
-        summary = await rebuildThroughService(ctx, api, concurrency, err);
+        summary = await rebuildThroughService(ctx, api, concurrency, opts.footers === true, err);
       }
       if (ctx.json) ctx.out(toJson(summary));
       else
         ctx.out(
-          `catalog rebuilt${summary.via === 'service' ? ' by the running service' : ''}: ${summary.segments} segments (${summary.read} footers read, ${summary.cold} from the object store, ${summary.quarantined.length} quarantined${summary.merge !== undefined ? `; ${summary.merge.added} added, ${summary.merge.updated} corrected, ${summary.merge.dropped} dropped, ${summary.merge.keptNewer} written meanwhile kept` : ''}) in ${summary.seconds.toFixed(1)} s -> ${summary.catalogDir}`,
+          `catalog rebuilt${summary.via === 'service' ? ' by the running service' : ''}: ${summary.segments} segments (${summary.read} read, ${summary.cold} from the object store, ${summary.indexed} of them from segment indexes, ${summary.quarantined.length} quarantined${summary.merge !== undefined ? `; ${summary.merge.added} added, ${summary.merge.updated} corrected, ${summary.merge.dropped} dropped, ${summary.merge.keptNewer} written meanwhile kept` : ''}) in ${summary.seconds.toFixed(1)} s -> ${summary.catalogDir}`,
         );
       setExit(summary.quarantined.length > 0 ? ExitCode.DATA : ExitCode.OK);
     });
