@@ -53,7 +53,7 @@ export interface AdoptOptions {
   useIndex?: boolean;
   /** Called with each entry adopted (after it is put). */
   onAdopted?: (e: CatalogEntry) => void;
-  /** Called after each footer read (and every 1,024 objects taken from an index). */
+  /** Called after each footer read, every 1,024 objects taken from an index, and at the end. */
   progress?: (p: AdoptProgress) => void;
 }
 
@@ -218,6 +218,7 @@ export async function adoptObjects(
   while (running.size > 0) await Promise.all(running);
   if (failure === null) await putPending().catch(fail);
   if (failure !== null) throw (failure as { err: unknown }).err;
+  options.progress?.(p); // the totals
   for (const [partition, { count, first }] of overlapping) {
     log.error(
       { code: 'BUCKET_OVERLAP', partition, overlaps: count, example: first },
