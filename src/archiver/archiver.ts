@@ -62,6 +62,8 @@ export interface ArchiverStats {
   commitFailures: number;
   /** Records removed from Kafka (retention, DeleteRecords) before they were archived. */
   lostRecords: number;
+  /** The same, per partition (the partitions with any). */
+  lostRecordsByPartition?: Array<{ topic: string; partition: number; records: number }>;
   /** Partitions whose log ends before the archive does (re-created topics), not archived. */
   divergedPartitions: number;
   pausedPartitions: number;
@@ -153,6 +155,11 @@ export class Archiver {
     commitFailures: 0,
     lostRecords: 0,
   };
+  /** lostRecords per `topic/partition`. */
+  private readonly lostByPartition = new Map<
+    string,
+    { topic: string; partition: number; records: number }
+  >();
   /** Log start/end per topic, fetched once per assignment for the partitions resumed in it. */
   private logRanges = new Map<string, Promise<Map<number, { low: bigint; high: bigint }> | null>>();
   /** The generation of each topic, resolved once per assignment. */
@@ -347,6 +354,7 @@ export class Archiver {
     }
     return {
       ...this.stats,
+      lostRecordsByPartition: [...this.lostByPartition.values()].map((l) => ({ ...l })),
       divergedPartitions: diverged,
       pausedPartitions: paused,
       bufferedBytes: buffered,
@@ -598,6 +606,10 @@ export class Archiver {
     // Fetches start where the last one ended; anything else (a reset after an out-of-range
     // answer, or a fetch from before a rebalance's seek) gets the topic's identity checked.
     if (batch.fetchedOffset !== state.nextOffset) state.suspect = true;
+    if (batch.fetchedOffset > state.nextOffset) {
+      await this.checkSkipped(state, batch.fetchedOffset);
+      if (!state.owned || this.stopping || state.diverged || state.recreated) return;
+    }
     if (batch.nextOffset <= state.nextOffset) return; // all already held or archived
     for (const r of batch.records) {
       if (r.offset < state.nextOffset) continue;
@@ -678,9 +690,60 @@ export class Archiver {
     return p;
   }
 
+  /**
+   * A fetch began past the partition's next offset: the client skipped offsets. Markers of
+   * transactions and compacted-away records are skipped that way too, and still lie at or after
+   * the log start; offsets below the log start were deleted (retention or DeleteRecords while
+   * the partition was paused or behind, the client then reset to the log start) before they
+   * were archived. Those are reported (RECORDS_LOST) and kept out of every segment's range.
+   */
+  private async checkSkipped(state: PartitionState, fetchedOffset: bigint): Promise<void> {
+    const admin = this.admin;
+    if (admin === null) return;
+    const { tp } = state;
+    let low: bigint | undefined;
+    try {
+      // Asked after the fetch: a log start past the offsets skipped proves them deleted.
+      low = (await admin.offsets(tp.topic)).get(tp.partition)?.low;
+    } catch (err) {
+      this.deps.log.warn(
+        {
+          topic: tp.topic,
+          partition: tp.partition,
+          fromOffset: state.nextOffset.toString(),
+          fetchedOffset: fetchedOffset.toString(),
+          err: describeError(err),
+        },
+        'the Kafka client skipped offsets and the log start cannot be read to tell whether records were deleted before they were archived',
+      );
+      return;
+    }
+    const from = state.nextOffset;
+    if (low === undefined || low <= from || !state.owned || state.nextOffset !== from) return;
+    const to = (low < fetchedOffset ? low : fetchedOffset) - 1n;
+    // The segment before the gap ends where the archived records end; the next starts after it.
+    this.sealBuffer(state, from - 1n);
+    state.buffer = new PartitionBuffer(to + 1n, this.policyFor(tp.topic), Date.now());
+    state.nextOffset = to + 1n;
+    this.reportLogCheck(
+      tp,
+      { kind: 'lost', from, to, count: to - from + 1n, resumeAt: to + 1n },
+      null,
+    );
+  }
+
   private reportLogCheck(tp: TopicPartition, check: LogCheck, hwm: bigint | null): void {
     if (check.kind === 'lost') {
       this.stats.lostRecords += Number(check.count);
+      const k = `${tp.topic}/${tp.partition}`;
+      const lost = this.lostByPartition.get(k);
+      if (lost !== undefined) lost.records += Number(check.count);
+      else
+        this.lostByPartition.set(k, {
+          topic: tp.topic,
+          partition: tp.partition,
+          records: Number(check.count),
+        });
       this.deps.log.error(
         {
           code: ErrorCodes.RECORDS_LOST,

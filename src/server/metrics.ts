@@ -84,6 +84,23 @@ export function createMetrics(deps: MetricsDeps): Metrics {
         this.inc(value());
       },
     });
+  /** A counter per label set; a series appears with its first count. */
+  const labelledTotal = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    values: () => Array<[Record<string, string>, number]>,
+  ) =>
+    new Counter({
+      name: p + name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        for (const [labels, v] of values()) this.inc(labels, v);
+      },
+    });
   const gauge = (name: string, help: string, value: () => number) =>
     new Gauge({
       name: p + name,
@@ -121,10 +138,15 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     'Failed offset commits (the next commit catches up).',
     () => stats().commitFailures,
   );
-  total(
+  labelledTotal(
     'lost_records_total',
-    'Records deleted from Kafka (retention, DeleteRecords) before they were archived (code RECORDS_LOST).',
-    () => stats().lostRecords,
+    'Records deleted from Kafka (retention, DeleteRecords) before they were archived (code RECORDS_LOST), per partition.',
+    ['topic', 'partition'],
+    () =>
+      (stats().lostRecordsByPartition ?? []).map((l) => [
+        { topic: l.topic, partition: String(l.partition) },
+        l.records,
+      ]),
   );
   gauge(
     'diverged_partitions',

@@ -81,6 +81,20 @@ async function produce(topic: string, partitions: number, perPartition: number, 
 const archivedRecords = (s: ArchiverService) =>
   [...(s.catalog?.entries() ?? [])].reduce((n, e) => n + e.recordCount, 0);
 
+/** DeleteRecords: the partition's log start moves to `offset`. */
+async function deleteRecordsBefore(topic: string, partition: number, offset: number) {
+  const kafkajs = loadKafkajs();
+  const raw = new kafkajs.Kafka({ brokers: kafkaInfo.brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const radmin = raw.admin();
+  await radmin.connect();
+  try {
+    await radmin.fetchTopicMetadata({ topics: [topic] }); // deleteTopicRecords needs it loaded
+    await radmin.deleteTopicRecords({ topic, partitions: [{ partition, offset: String(offset) }] });
+  } finally {
+    await radmin.disconnect();
+  }
+}
+
 async function runUntil(
   topic: string,
   log: ReturnType<typeof createLogger>,
@@ -347,16 +361,7 @@ describe(`archiver against a changed topic on Kafka ${kafkaInfo.version}`, () =>
     await admin.disconnect();
 
     await produce(topic, 1, 100, 'b');
-    const kafkajs = loadKafkajs();
-    const raw = new kafkajs.Kafka({
-      brokers: kafkaInfo.brokers,
-      logLevel: kafkajs.logLevel.NOTHING,
-    });
-    const radmin = raw.admin();
-    await radmin.connect();
-    await radmin.fetchTopicMetadata({ topics: [topic] }); // deleteTopicRecords needs it loaded
-    await radmin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '150' }] });
-    await radmin.disconnect();
+    await deleteRecordsBefore(topic, 0, 150);
 
     const lines: Captured[] = [];
     const second = await runUntil(
@@ -387,4 +392,49 @@ describe(`archiver against a changed topic on Kafka ${kafkaInfo.version}`, () =>
       await second.close();
     }
   });
+
+  for (const liveClient of [undefined, 'platformatic' as const]) {
+    it(`records deleted while the archiver runs and is paused (${liveClient ?? 'kafkajs'}): one RECORDS_LOST with the range, the gap kept, the rest archived`, async () => {
+      const topic = `deleted-live-${Math.random().toString(36).slice(2, 8)}`;
+      const admin = await client().admin();
+      await admin.createTopics([{ name: topic, partitions: 1 }]);
+      await admin.disconnect();
+      await produce(topic, 1, 100, 'a');
+      const lines: Captured[] = [];
+      const service = await runUntil(
+        topic,
+        capturingLogger(lines),
+        (s) => archivedRecords(s) === 100,
+        '100 archived',
+        liveClient === undefined ? {} : { KAFKA_ARCHIVE_KAFKA__CLIENT: liveClient },
+      );
+      try {
+        // Paused (as the disk monitor pauses at the high watermark): the records below are not
+        // fetched, and DeleteRecords removes half of them before the archiver reads them.
+        service.archiver.pauseAll('test');
+        await produce(topic, 1, 100, 'b');
+        await deleteRecordsBefore(topic, 0, 150);
+        service.archiver.resumeAll();
+        await waitFor('offsets 150-199 archived', () => archivedRecords(service) === 150, 60_000);
+        const lost = lines.filter((l) => l.code === 'RECORDS_LOST');
+        expect(lost).toHaveLength(1);
+        expect(lost[0]).toMatchObject({
+          topic,
+          partition: 0,
+          fromOffset: '100',
+          toOffset: '149',
+          records: '50',
+        });
+        expect(service.archiver.getStats().lostRecordsByPartition).toEqual([
+          { topic, partition: 0, records: 50 },
+        ]);
+        // The archive keeps the gap: no segment's range claims offsets 100-149.
+        const entries = [...(service.catalog?.entries() ?? [])];
+        expect(entries.every((e) => e.rangeEnd < 100n || e.rangeStart >= 150n)).toBe(true);
+        expect(entries.reduce((n, e) => n + e.recordCount, 0)).toBe(150);
+      } finally {
+        await service.close();
+      }
+    });
+  }
 });

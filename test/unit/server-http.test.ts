@@ -193,7 +193,13 @@ describe('HTTP server', () => {
     expect(m).toContain('kafka_archive_process_resident_memory_bytes');
 
     // Counters follow the service's running totals between scrapes.
-    current = stats({ recordsArchived: 2000, pausedPartitions: 2, topics: [] });
+    current = stats({
+      recordsArchived: 2000,
+      pausedPartitions: 2,
+      topics: [],
+      lostRecords: 50,
+      lostRecordsByPartition: [{ topic: 't', partition: 3, records: 50 }],
+    });
     totals.uploaded = 6;
     tierer.failures = 0;
     await catalog.put(entry(1, 5n, 9n));
@@ -201,6 +207,7 @@ describe('HTTP server', () => {
     m = (await get(s, '/metrics')).text;
     expect(value(m, 'kafka_archive_records_archived_total')).toBe(2000);
     expect(value(m, 'kafka_archive_paused_partitions')).toBe(2);
+    expect(value(m, 'kafka_archive_lost_records_total{topic="t",partition="3"}')).toBe(50);
     expect(value(m, 'kafka_archive_ready')).toBe(0);
     expect(value(m, 'kafka_archive_tiering_segments_uploaded_total')).toBe(6);
     expect(value(m, 'kafka_archive_tiering_consecutive_failures')).toBe(0);
