@@ -1,4 +1,4 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Logger } from '../log/index.js';
 import { describeError } from '../errors.js';
@@ -84,6 +84,9 @@ export async function reconcileHot(
       await catalog.put(entryFromMeta(meta, f.bytes, { hot: true, cold: known?.cold ?? false }));
       result.adopted++;
     } catch (err) {
+      // Removed since the listing (evicted after its upload was verified, or dropped as a
+      // duplicate of the bucket's copy): nothing to adopt, nothing unreadable.
+      if (await gone(f.path)) return;
       const target = join(index.root, '.quarantine', relative(index.root, f.path));
       await mkdir(dirname(target), { recursive: true });
       await rename(f.path, target);
@@ -96,4 +99,13 @@ export async function reconcileHot(
   });
   await catalog.flush();
   return result;
+}
+
+async function gone(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

@@ -146,6 +146,27 @@ describe('Tierer (in-memory object store)', () => {
     expect(await plain.head(segmentIndexKey('t', 0))).toBeNull();
   });
 
+  it('the hot-tier check skips a file removed after it was listed (evicted meanwhile): no quarantine, no error', async () => {
+    const catalog = await seedSegments(2);
+    const [evicted] = catalog.segments('t', 0).all();
+    // The tierer evicts between the check's listing and its footer read.
+    class EvictingIndex extends LocalSegmentIndex {
+      override async segments(topic: string, partition: number) {
+        const files = await super.segments(topic, partition);
+        rmSync(join(hotDir, segmentKey(evicted!)));
+        await catalog.put({ ...evicted!, hot: false, cold: true });
+        return files;
+      }
+    }
+    const r = await reconcileHot(catalog, new EvictingIndex(hotDir), log);
+    expect(r).toMatchObject({ adopted: 0, quarantined: [] });
+    expect(existsSync(join(hotDir, '.quarantine'))).toBe(false);
+    expect(catalog.get('t', 0, evicted!.firstOffset, evicted!.lastOffset)).toMatchObject({
+      hot: false,
+      cold: true,
+    });
+  });
+
   it('an unreachable store fails the round and evicts nothing; the next round finishes', async () => {
     const catalog = await seedSegments(2);
     const store = new MemoryObjectStore();
