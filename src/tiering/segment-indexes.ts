@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog/index.js';
-import { writeSegmentIndex } from '../catalog/index.js';
+import { forEachLimit, writeSegmentIndex } from '../catalog/index.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { isStoreOutage, type ObjectStore } from '../storage/index.js';
@@ -8,6 +8,8 @@ import { isStoreOutage, type ObjectStore } from '../storage/index.js';
 const GROWTH_SHARE = 64;
 /** ... or when it has waited this long with a change (and at a graceful stop). */
 export const SEGMENT_INDEX_MAX_AGE_MS = 10 * 60_000;
+/** Index objects written at once (after a start, every partition that changed is due). */
+const WRITES_AT_ONCE = 8;
 
 interface PartitionState {
   stream: string;
@@ -53,14 +55,18 @@ export class SegmentIndexes {
    */
   async writeDue(all = false): Promise<number> {
     const now = (this.deps.now ?? Date.now)();
+    const due = [...this.partitions.values()].filter(
+      (s) =>
+        s.changed > 0 &&
+        (all ||
+          s.changed * GROWTH_SHARE >= s.indexed ||
+          now - s.writtenAt >= SEGMENT_INDEX_MAX_AGE_MS),
+    );
     let n = 0;
-    for (const s of this.partitions.values()) {
-      if (s.changed === 0) continue;
-      const due =
-        all ||
-        s.changed * GROWTH_SHARE >= s.indexed ||
-        now - s.writtenAt >= SEGMENT_INDEX_MAX_AGE_MS;
-      if (!due) continue;
+    let outage: unknown = null;
+    await forEachLimit(due, WRITES_AT_ONCE, async (s) => {
+      if (outage !== null) return;
+      const covered = s.changed; // changes noted while it is written wait for the next one
       try {
         s.indexed = await writeSegmentIndex(
           this.deps.catalog,
@@ -68,18 +74,20 @@ export class SegmentIndexes {
           s.stream,
           s.partition,
         );
-        s.changed = 0;
+        s.changed -= covered;
         s.writtenAt = now;
         n++;
       } catch (err) {
-        if (isStoreOutage(err)) throw err;
-        this.deps.log.warn(
-          { topic: s.stream, partition: s.partition, err: describeError(err) },
-          'segment index not written; retried at the next round',
-        );
+        if (isStoreOutage(err)) outage ??= err;
+        else
+          this.deps.log.warn(
+            { topic: s.stream, partition: s.partition, err: describeError(err) },
+            'segment index not written; retried at the next round',
+          );
       }
-    }
+    });
     this.written += n;
+    if (outage !== null) throw outage;
     return n;
   }
 }
