@@ -184,7 +184,7 @@ const restoreSchema = z
       .optional(),
     compression: produceCompression.default('lz4'),
     concurrency: int('a number of partitions restored at once', 1).default(4),
-    batchBytes: bytes().default(4 * 2 ** 20),
+    batchBytes: bytes().default(16 * 2 ** 20),
     batchRecords: int('a record count', 1).default(50_000),
     transactionTimeoutMs: duration().default(60_000),
     progressIntervalMs: duration().default(10_000),

@@ -81,6 +81,34 @@ async function produce(topic: string, partitions: number, perPartition: number, 
 const archivedRecords = (s: ArchiverService) =>
   [...(s.catalog?.entries() ?? [])].reduce((n, e) => n + e.recordCount, 0);
 
+/**
+ * A new topic (`<prefix>-<random>`) of `partitions` partitions with `perPartition` records each,
+ * and a running service that has archived them all (logging warnings into `lines`).
+ */
+async function archivedTopic(
+  prefix: string,
+  partitions: number,
+  perPartition: number,
+  tag: string,
+  lines: Captured[],
+  env: Record<string, string>,
+): Promise<{ topic: string; service: ArchiverService }> {
+  const topic = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+  const admin = await client().admin();
+  await admin.createTopics([{ name: topic, partitions }]);
+  await admin.disconnect();
+  await produce(topic, partitions, perPartition, tag);
+  const n = partitions * perPartition;
+  const service = await runUntil(
+    topic,
+    capturingLogger(lines),
+    (s) => archivedRecords(s) === n,
+    `${n} archived`,
+    env,
+  );
+  return { topic, service };
+}
+
 /** DeleteRecords: the partition's log start moves to `offset`. */
 async function deleteRecordsBefore(topic: string, partition: number, offset: number) {
   const kafkajs = loadKafkajs();
@@ -300,23 +328,12 @@ describe(`archiver against a changed topic on Kafka ${kafkaInfo.version}`, () =>
 
   for (const liveClient of [undefined, 'platformatic' as const]) {
     it(`a topic re-created while the archiver runs (${liveClient ?? 'kafkajs'}): the new records go to generation 2, none skipped, none mixed into generation 1`, async () => {
-      const topic = `live-${Math.random().toString(36).slice(2, 8)}`;
       const extra: Record<string, string> = {
         KAFKA_ARCHIVE_ARCHIVER__METADATA_REFRESH_MS: '1000',
         ...(liveClient === undefined ? {} : { KAFKA_ARCHIVE_KAFKA__CLIENT: liveClient }),
       };
-      const admin = await client().admin();
-      await admin.createTopics([{ name: topic, partitions: 2 }]);
-      await admin.disconnect();
-      await produce(topic, 2, 300, 'old');
       const lines: Captured[] = [];
-      const service = await runUntil(
-        topic,
-        capturingLogger(lines),
-        (s) => archivedRecords(s) === 600,
-        '600 archived',
-        extra,
-      );
+      const { topic, service } = await archivedTopic('live', 2, 300, 'old', lines, extra);
       try {
         await recreate(topic, 2);
         // Fewer records than archived: offsets 0-199 lie below what generation 1 holds.
@@ -395,17 +412,13 @@ describe(`archiver against a changed topic on Kafka ${kafkaInfo.version}`, () =>
 
   for (const liveClient of [undefined, 'platformatic' as const]) {
     it(`records deleted while the archiver runs and is paused (${liveClient ?? 'kafkajs'}): one RECORDS_LOST with the range, the gap kept, the rest archived`, async () => {
-      const topic = `deleted-live-${Math.random().toString(36).slice(2, 8)}`;
-      const admin = await client().admin();
-      await admin.createTopics([{ name: topic, partitions: 1 }]);
-      await admin.disconnect();
-      await produce(topic, 1, 100, 'a');
       const lines: Captured[] = [];
-      const service = await runUntil(
-        topic,
-        capturingLogger(lines),
-        (s) => archivedRecords(s) === 100,
-        '100 archived',
+      const { topic, service } = await archivedTopic(
+        'deleted-live',
+        1,
+        100,
+        'a',
+        lines,
         liveClient === undefined ? {} : { KAFKA_ARCHIVE_KAFKA__CLIENT: liveClient },
       );
       try {
