@@ -319,7 +319,7 @@ describe('restore configuration', () => {
     expect(c.restore).toMatchObject({
       compression: 'lz4',
       concurrency: 4,
-      batchBytes: 4 * 2 ** 20,
+      batchBytes: 16 * 2 ** 20,
     });
     const t = loadConfig({
       env: {
