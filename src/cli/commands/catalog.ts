@@ -66,7 +66,7 @@ export function registerCatalog(program: Command, setExit: (code: number) => voi
   catalog
     .command('rebuild')
     .description(
-      'rebuild the catalog from the segment files (footers read in parallel); resumable: an interrupted rebuild continues where it stopped. While the service runs, it rebuilds its own catalog and keeps archiving (POST /api/catalog/rebuild with the first server.auth.adminTokens); progress on stderr.',
+      "rebuild the catalog from the segment files and objects (each partition's segment index in the bucket where it names an object with the same size, else its footer; footers read in parallel); resumable: an interrupted rebuild continues where it stopped. While the service runs, it rebuilds its own catalog and keeps archiving (POST /api/catalog/rebuild with the first server.auth.adminTokens); progress on stderr.",
     )
     .option('--concurrency <n>', 'footers read at once', '16')
     .option(
