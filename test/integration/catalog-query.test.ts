@@ -180,9 +180,14 @@ describe(`catalog and query on Kafka ${kafkaInfo.version}`, () => {
     });
 
     rmSync(env.KAFKA_ARCHIVE_CATALOG__DIR, { recursive: true, force: true });
-    const rebuilt = await cli(['catalog', 'rebuild', '--json']);
+    const rebuilt = await cli(['catalog', 'rebuild', '--footers', '--json']);
     expect(rebuilt.code).toBe(0);
-    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ segments: 9, read: 9, quarantined: [] });
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({
+      segments: 9,
+      read: 9,
+      indexed: 0,
+      quarantined: [],
+    });
     for (const [name, args] of [
       ['offsets', ['offsets', topic, '--json']],
       [
