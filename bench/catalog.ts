@@ -412,6 +412,20 @@ function s3Loc(i: number): { topic: string; partition: number; first: bigint; la
   };
 }
 
+/** Object i's footer facts that differ between objects (the template's are object 0's). */
+function s3Facts(l: ReturnType<typeof s3Loc>) {
+  return {
+    topic: l.topic,
+    partition: l.partition,
+    firstOffset: l.first,
+    lastOffset: l.last,
+    rangeStart: l.first,
+    rangeEnd: l.last,
+    minTimestamp: T0 + l.first,
+    maxTimestamp: T0 + l.last,
+  };
+}
+
 /**
  * A real segment (10 records, one row group each, so its footer is about as long as a 32 MiB
  * segment's with 8 row groups of 4 MiB) split into its data part and its footer (+ length +
@@ -436,17 +450,7 @@ async function s3Template(
   await writer.write(
     path,
     records,
-    {
-      topic: loc.topic,
-      partition: loc.partition,
-      firstOffset: loc.first,
-      lastOffset: loc.last,
-      minTimestamp: T0 + loc.first,
-      maxTimestamp: T0 + loc.last,
-      recordCount: 10,
-      rangeStart: loc.first,
-      rangeEnd: loc.last,
-    },
+    { ...s3Facts(loc), recordCount: 10 },
     { compression: 'zstd', rowGroupBytes: 64 },
   );
   writer.close();
@@ -455,16 +459,8 @@ async function s3Template(
   const split = file.length - 8 - footerLen;
   const head = file.subarray(0, split);
   const tail0 = file.subarray(split);
-  const values = (l: ReturnType<typeof s3Loc>): Record<string, string> => ({
-    topic: l.topic,
-    partition: String(l.partition),
-    firstOffset: String(l.first),
-    lastOffset: String(l.last),
-    rangeStart: String(l.first),
-    rangeEnd: String(l.last),
-    minTimestamp: String(T0 + l.first),
-    maxTimestamp: String(T0 + l.last),
-  });
+  const values = (l: ReturnType<typeof s3Loc>): Record<string, string> =>
+    Object.fromEntries(Object.entries(s3Facts(l)).map(([k, v]) => [k, String(v)]));
   const v0 = values(loc);
   // Where each value sits: right after its key (Thrift compact: field header, length, bytes).
   const at: Array<[string, number]> = Object.entries(v0).map(([k, v]) => {
@@ -579,14 +575,7 @@ async function s3Rebuild(root: string): Promise<Array<[string, string]>> {
           const l = s3Loc(i);
           entries.push({
             ...entryFromMeta(meta, size, { hot: false, cold: true }),
-            topic: l.topic,
-            partition: l.partition,
-            firstOffset: l.first,
-            lastOffset: l.last,
-            rangeStart: l.first,
-            rangeEnd: l.last,
-            minTimestamp: T0 + l.first,
-            maxTimestamp: T0 + l.last,
+            ...s3Facts(l),
           });
         }
         const e0 = entries[0] as CatalogEntry;

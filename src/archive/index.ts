@@ -23,7 +23,6 @@ export {
   partitionRelDir,
   segmentFileName,
   segmentIndexKey,
-  SEGMENT_INDEX_NAME,
   segmentKey,
   segmentRelPath,
   topicMetaKey,

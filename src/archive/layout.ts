@@ -163,7 +163,7 @@ export function segmentIndexKey(topic: string, partition: number): string {
   return `${partitionRelDir(topic, partition)}/${SEGMENT_INDEX_NAME}`;
 }
 
-export const SEGMENT_INDEX_NAME = '_segments.jsonl';
+const SEGMENT_INDEX_NAME = '_segments.jsonl';
 
 /** The key of a topic's metadata snapshot (partitions, configs, topic id). */
 export function topicMetaKey(topic: string): string {

@@ -153,9 +153,8 @@ export class Archiver {
     bytesWritten: 0,
     sealFailures: 0,
     commitFailures: 0,
-    lostRecords: 0,
   };
-  /** lostRecords per `topic/partition`. */
+  /** Records lost before they were archived, per `topic/partition` (stats' lostRecords). */
   private readonly lostByPartition = new Map<
     string,
     { topic: string; partition: number; records: number }
@@ -352,9 +351,11 @@ export class Archiver {
       if (s.failing || this.pausedReason !== null) paused++;
       if (s.diverged) diverged++;
     }
+    const lost = [...this.lostByPartition.values()].map((l) => ({ ...l }));
     return {
       ...this.stats,
-      lostRecordsByPartition: [...this.lostByPartition.values()].map((l) => ({ ...l })),
+      lostRecords: lost.reduce((n, l) => n + l.records, 0),
+      lostRecordsByPartition: lost,
       divergedPartitions: diverged,
       pausedPartitions: paused,
       bufferedBytes: buffered,
@@ -722,8 +723,7 @@ export class Archiver {
     if (low === undefined || low <= from || !state.owned || state.nextOffset !== from) return;
     const to = (low < fetchedOffset ? low : fetchedOffset) - 1n;
     // The segment before the gap ends where the archived records end; the next starts after it.
-    this.sealBuffer(state, from - 1n);
-    state.buffer = new PartitionBuffer(to + 1n, this.policyFor(tp.topic), Date.now());
+    this.sealBuffer(state, from - 1n, to + 1n);
     state.nextOffset = to + 1n;
     this.reportLogCheck(
       tp,
@@ -734,7 +734,6 @@ export class Archiver {
 
   private reportLogCheck(tp: TopicPartition, check: LogCheck, hwm: bigint | null): void {
     if (check.kind === 'lost') {
-      this.stats.lostRecords += Number(check.count);
       const k = `${tp.topic}/${tp.partition}`;
       const lost = this.lostByPartition.get(k);
       if (lost !== undefined) lost.records += Number(check.count);
@@ -936,10 +935,15 @@ export class Archiver {
    * Detach the open buffer (closing it at `rangeEnd`, default its own) and queue its seal on the
    * partition's chain; a fresh buffer continues at the next offset.
    */
-  private sealBuffer(s: PartitionState, rangeEnd?: bigint): void {
+  /** Seals the open buffer (up to `rangeEnd`) and opens the next at `nextStart` (default: right after it). */
+  private sealBuffer(s: PartitionState, rangeEnd?: bigint, nextStart?: bigint): void {
     const buf = s.buffer;
     if (rangeEnd !== undefined) buf.rangeEnd = rangeEnd;
-    s.buffer = new PartitionBuffer(buf.rangeEnd + 1n, this.policyFor(s.tp.topic), Date.now());
+    s.buffer = new PartitionBuffer(
+      nextStart ?? buf.rangeEnd + 1n,
+      this.policyFor(s.tp.topic),
+      Date.now(),
+    );
     if (buf.isEmpty) return;
     s.sealingBytes += buf.bytes;
     s.chain = s.chain.then(() =>

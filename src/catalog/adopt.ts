@@ -7,8 +7,6 @@ import {
   listDirObjects,
   listPartitionDirs,
   objectBuffer,
-  parseSegmentKey,
-  segmentFileName,
   segmentKey,
   streamOfMeta,
   type SegmentObject,
@@ -156,18 +154,9 @@ export async function adoptObjects(
     // The partition's segment index, fetched at its first object to adopt (undefined: not yet).
     let index: Map<string, CatalogEntry> | null | undefined = useIndex ? undefined : null;
     const fromIndex = async (o: SegmentObject): Promise<CatalogEntry | undefined> => {
-      if (index === undefined) {
-        const at = parseSegmentKey(`${dir}${segmentFileName(0n, 0n)}`);
-        index =
-          at === null
-            ? null
-            : await readSegmentIndex(
-                store,
-                dir,
-                { stream: at.topic, partition: at.partition },
-                log,
-              );
-      }
+      // Every object of a partition directory names the same stream and partition; null (no
+      // usable index) is remembered too.
+      if (index === undefined) index = await readSegmentIndex(store, o.topic, o.partition, log);
       const e = index?.get(o.key);
       return e !== undefined && e.bytes === o.size ? e : undefined;
     };

@@ -1,6 +1,6 @@
 import { isArchiveError, ErrorCodes, describeError } from '../errors.js';
 import type { Logger } from '../log/index.js';
-import { SEGMENT_INDEX_NAME, segmentIndexKey, segmentKey } from '../archive/index.js';
+import { segmentIndexKey, segmentKey } from '../archive/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { isPackedEntry, pack, unpack, type CatalogEntry } from './entry.js';
 import type { Catalog } from './store.js';
@@ -84,16 +84,16 @@ export function decodeSegmentIndex(
 }
 
 /**
- * The index of the partition directory `dir` (as listPartitionDirs gives it), or null when there
- * is none or it cannot be used (logged). An object-store outage is thrown.
+ * The index of a stream's partition, or null when there is none or it cannot be used (logged).
+ * An object-store outage is thrown.
  */
 export async function readSegmentIndex(
   store: ObjectStore,
-  dir: string,
-  expect: { stream: string; partition: number },
+  stream: string,
+  partition: number,
   log: Logger,
 ): Promise<Map<string, CatalogEntry> | null> {
-  const key = `${dir}${SEGMENT_INDEX_NAME}`;
+  const key = segmentIndexKey(stream, partition);
   let body: Buffer;
   try {
     body = await store.get(key);
@@ -102,7 +102,7 @@ export async function readSegmentIndex(
     throw err;
   }
   try {
-    return decodeSegmentIndex(body, expect);
+    return decodeSegmentIndex(body, { stream, partition });
   } catch (err) {
     log.warn(
       { key, err: describeError(err) },
