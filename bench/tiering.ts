@@ -165,7 +165,7 @@ async function writeSegments(hotDir: string): Promise<Segment[]> {
       out.push({ rel, path, bytes, entry: entryFromMeta(meta, bytes, { hot: true, cold: false }) });
     }
   } finally {
-    writer.close();
+    await writer.close();
   }
   const total = out.reduce((a, s) => a + s.bytes, 0);
   console.error(

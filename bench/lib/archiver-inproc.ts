@@ -130,7 +130,7 @@ const cpu = process.cpuUsage(cpu0);
 const loop = mon.stop();
 const stats = archiver.getStats();
 await archiver.stop();
-writer.close();
+await writer.close();
 const sealMs = seals.map((s) => s.ms).sort((a, b) => a - b);
 process.stdout.write(
   `${JSON.stringify({

@@ -40,7 +40,9 @@ export type EncoderRequest =
       kv: Record<string, string>;
       shaKey: string;
     }
-  | { type: 'abort'; id: number };
+  | { type: 'abort'; id: number }
+  /** End the thread once no DuckDB call runs (SegmentWriter.close). */
+  | { type: 'close' };
 
 export type EncoderReply =
   | { type: 'done'; id: number; sha256: string }
@@ -137,6 +139,8 @@ async function handle(msg: EncoderRequest): Promise<EncoderReply | null> {
         o.con.closeSync();
       }
     }
+    case 'close':
+      return null; // handled by closeThread
     case 'abort': {
       const o = open.get(msg.id);
       open.delete(msg.id);
@@ -151,8 +155,29 @@ async function handle(msg: EncoderRequest): Promise<EncoderReply | null> {
 
 /** Messages of one segment run in order (begin awaits DuckDB before rows may append). */
 const chains = new Map<number, Promise<void>>();
+/** The work of every message still running, of finished and aborted segments too. */
+const inflight = new Set<Promise<void>>();
+
+/**
+ * Ends the thread by itself once its DuckDB calls are done: a thread terminated in the middle of
+ * one (worker.terminate(), or the process exiting) aborts the whole process from native code
+ * ("terminate called after throwing an instance of 'Napi::Error'").
+ */
+async function closeThread(): Promise<void> {
+  while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  for (const id of [...open.keys()]) await handle({ type: 'abort', id }).catch(() => undefined);
+  if (instance !== null) {
+    const db = await instance.catch(() => null);
+    db?.closeSync();
+  }
+  port?.close();
+}
 
 port?.on('message', (msg: EncoderRequest) => {
+  if (msg.type === 'close') {
+    void closeThread();
+    return;
+  }
   const run = (chains.get(msg.id) ?? Promise.resolve())
     .then(() => handle(msg))
     .then(
@@ -170,8 +195,8 @@ port?.on('message', (msg: EncoderRequest) => {
         port.postMessage(reply);
       },
     );
-  if (msg.type === 'finish' || msg.type === 'abort') {
-    chains.delete(msg.id);
-    void run;
-  } else chains.set(msg.id, run);
+  inflight.add(run);
+  void run.finally(() => inflight.delete(run));
+  if (msg.type === 'finish' || msg.type === 'abort') chains.delete(msg.id);
+  else chains.set(msg.id, run);
 });

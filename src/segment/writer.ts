@@ -49,6 +49,8 @@ export interface WriteResult {
 /** Packed slices sent to the encoder thread are cut at this many bytes (bounded loop turns). */
 const SLICE_BYTES = 4 * 2 ** 20;
 
+/** How long close() lets the encoder thread finish before it is terminated. */
+const CLOSE_MS = 30_000;
 const WORKER_URL = new URL(
   `./encode-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
   import.meta.url,
@@ -229,9 +231,22 @@ export class SegmentWriter {
     }
   }
 
-  close(): void {
+  /**
+   * Ends the encoder thread: it finishes what it is doing and exits by itself (terminating it in
+   * the middle of a DuckDB call aborts the whole process). Resolves when it has exited; one that
+   * has not within CLOSE_MS is terminated.
+   */
+  async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
-    void w?.terminate();
+    if (w === null) return;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage({ type: 'close' } satisfies EncoderRequest);
+    const timer = setTimeout(() => void w.terminate(), CLOSE_MS);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -237,7 +237,7 @@ export async function createArchiverService(config: Config, log: Logger): Promis
       await monitor?.stop();
       await tierer?.stop();
       await archiver.stop();
-      writer.close();
+      await writer.close();
       await catalog?.close();
       if (admin !== null) await (await admin.catch(() => null))?.disconnect();
       await store.close();

@@ -691,7 +691,7 @@ export class Tierer {
       (err: unknown) =>
         this.deps.log.warn({ err: describeError(err) }, 'segment indexes not written at stop'),
     );
-    this.writer?.close();
+    await this.writer?.close();
     this.writer = null;
   }
 }

@@ -75,7 +75,7 @@ async function startArchiver(
     hotDir,
     async stop() {
       await archiver.stop();
-      writer.close();
+      await writer.close();
     },
   };
 }

@@ -104,7 +104,7 @@ async function bed(name: string, checksum: S3ChecksumMode): Promise<Bed> {
       segments.push({ entry, path, sha256: sha(readFileSync(path)) });
     }
   } finally {
-    writer.close();
+    await writer.close();
   }
   expect(segments[1]!.entry.bytes).toBeGreaterThan(5 * MiB);
   const store = new S3ObjectStore({

@@ -26,8 +26,8 @@ import {
 
 const root = mkdtempSync(join(tmpdir(), 'ka-adopt-unit-'));
 const writer = new SegmentWriter();
-afterAll(() => {
-  writer.close();
+afterAll(async () => {
+  await writer.close();
   rmSync(root, { recursive: true, force: true });
 });
 

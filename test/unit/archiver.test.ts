@@ -51,7 +51,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   for (const a of archivers.splice(0)) await a.stop(5_000);
-  writer.close();
+  await writer.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

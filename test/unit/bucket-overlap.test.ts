@@ -40,7 +40,7 @@ const tierers: Tierer[] = [];
 
 afterAll(async () => {
   for (const t of tierers) await t.stop();
-  writer.close();
+  await writer.close();
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 

@@ -26,8 +26,8 @@ const catalog = Catalog.memory();
 const T0 = 1_790_000_000_000n;
 const TOPIC = 'plan-t';
 
-afterAll(() => {
-  writer.close();
+afterAll(async () => {
+  await writer.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -14,8 +14,8 @@ import {
 
 const dir = mkdtempSync(join(tmpdir(), 'ka-writer-unit-'));
 const writer = new SegmentWriter();
-afterAll(() => {
-  writer.close();
+afterAll(async () => {
+  await writer.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -31,8 +31,8 @@ const writer = new SegmentWriter();
 let hotDir: string;
 const roots: string[] = [];
 
-afterAll(() => {
-  writer.close();
+afterAll(async () => {
+  await writer.close();
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 
