@@ -19,7 +19,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import {
   DuckDBAppender,
   DuckDBInstance,
@@ -205,6 +205,8 @@ const HY_SCHEMA: SchemaElement[] = [
   { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
 ];
 
+const PLAIN = process.env.HY_PLAIN === '1' ? { encoding: 'PLAIN' as const } : {};
+
 function hyColumns(records: KafkaRecord[]) {
   const n = records.length;
   const offset = new Array<bigint>(n);
@@ -227,9 +229,9 @@ function hyColumns(records: KafkaRecord[]) {
     { name: 'timestamp', data: timestamp },
     { name: 'timestamp_type', data: tsType },
     // Binary min/max statistics are truncated to 16 bytes by hyparquet-writer; left on (default).
-    { name: 'key', data: key },
-    { name: 'value', data: value },
-    { name: 'headers', data: headers },
+    { name: 'key', data: key, ...PLAIN },
+    { name: 'value', data: value, ...PLAIN, statistics: false },
+    { name: 'headers', data: headers, ...PLAIN },
   ];
 }
 
@@ -264,12 +266,22 @@ async function asyncFileWriter(path: string) {
   };
 }
 
-function hyparquetVariant(codec: 'SNAPPY' | 'GZIP', mode: 'sync' | 'async'): Variant {
-  const compressors = codec === 'GZIP' ? { GZIP: (b: Uint8Array) => gzipSync(b) } : undefined;
+function hyparquetVariant(codec: 'SNAPPY' | 'GZIP' | 'ZSTD', mode: 'sync' | 'async'): Variant {
+  const compressors =
+    codec === 'GZIP'
+      ? { GZIP: (b: Uint8Array) => gzipSync(b) }
+      : codec === 'ZSTD'
+        ? { ZSTD: (b: Uint8Array) => zstdCompressSync(b) }
+        : undefined;
   return {
     id: `hyparquet-${codec.toLowerCase()}-${mode}`,
     library: 'hyparquet-writer 0.17.0',
-    codec: codec === 'GZIP' ? 'GZIP (node:zlib gzipSync)' : 'SNAPPY (built-in JS)',
+    codec:
+      codec === 'GZIP'
+        ? 'GZIP (node:zlib gzipSync)'
+        : codec === 'ZSTD'
+          ? 'ZSTD (node:zlib zstdCompressSync)'
+          : 'SNAPPY (built-in JS)',
     mode:
       mode === 'sync'
         ? 'parquetWriteFile (one sync call)'
@@ -313,6 +325,8 @@ const VARIANTS: Variant[] = [
   hyparquetVariant('SNAPPY', 'sync'),
   hyparquetVariant('SNAPPY', 'async'),
   hyparquetVariant('GZIP', 'async'),
+  hyparquetVariant('ZSTD', 'sync'),
+  hyparquetVariant('ZSTD', 'async'),
 ];
 
 // ---- shared facts -----------------------------------------------------------------------------

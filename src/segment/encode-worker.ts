@@ -1,110 +1,210 @@
 /**
- * The segment encoder thread: turns packed records (pack.ts) into a Parquet file with DuckDB,
- * off the service's event loop. The main thread (writer.ts) sends, per segment:
+ * The segment encoder thread: turns packed records (pack.ts) into a Parquet file with
+ * hyparquet-writer, off the service's event loop, one row group at a time (chosen by
+ * measurement over DuckDB, see bench/RESULTS.md: less CPU per record, and memory bounded by a
+ * row group instead of a whole segment). The main thread (writer.ts) sends, per segment:
  *
- *   begin  {id, columnsSql}                 a table and an appender for the segment
- *   rows   {id, buf}  (transferred)         packed records: hashed, then appended as DataChunks
- *   finish {id, tmp, codec, rowGroupRows, kv, shaKey}
- *                                           COPY ... TO tmp (FORMAT parquet, KV_METADATA incl. the
- *                                           SHA-256), drop the table; answers {id, sha256}
- *   abort  {id}                             drop what was begun
+ *   begin  {id, tmp, codec, rowGroupRows, kv, shaKey}
+ *                                   opens tmp and writes the Parquet header
+ *   rows   {id, buf}  (transferred) packed records: hashed, split into columns; every full row
+ *                                   group is encoded, compressed and written to tmp
+ *   finish {id}                     writes the last row group and the footer (KV metadata with
+ *                                   the content SHA-256), closes tmp; answers {id, sha256}
+ *   abort  {id}                     closes and removes what was begun
  *
- * Appends are synchronous DuckDB calls: here they block only this thread. Compression and the
- * Parquet encoding run on DuckDB's own threads. Erasable TypeScript only (Node strips the types
- * when it runs this file from source).
+ * Everything here is synchronous and blocks only this thread. Compression is native
+ * (node:zlib zstd, the snappy package). Erasable TypeScript only (Node strips the types when it
+ * runs this file from source).
  */
 import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { constants as zlib, zstdCompressSync } from 'node:zlib';
 import { parentPort } from 'node:worker_threads';
-import {
-  DuckDBDataChunk,
-  DuckDBInstance,
-  blobValue,
-  listValue,
-  structValue,
-  type DuckDBAppender,
-  type DuckDBConnection,
-  type DuckDBType,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import type { ColumnSource } from 'hyparquet-writer';
+import type { CompressionCodec, SchemaElement } from 'hyparquet';
+import { compressSync as snappyCompressSync } from 'snappy';
 import { unpackRecords } from './pack.ts';
 
+export type EncoderCodec = 'zstd' | 'snappy' | 'none';
+
 export type EncoderRequest =
-  | { type: 'begin'; id: number; columnsSql: string }
-  | { type: 'rows'; id: number; buf: Uint8Array }
   | {
-      type: 'finish';
+      type: 'begin';
       id: number;
       tmp: string;
-      codec: string;
+      codec: EncoderCodec;
+      /** zstd level (ignored by the other codecs). */
+      level: number;
       rowGroupRows: number;
       kv: Record<string, string>;
       shaKey: string;
+      createdBy: string;
     }
+  | { type: 'rows'; id: number; buf: Uint8Array }
+  | { type: 'finish'; id: number }
   | { type: 'abort'; id: number }
-  /** End the thread once no DuckDB call runs (SegmentWriter.close). */
+  /** End the thread once the messages before it are done (SegmentWriter.close). */
   | { type: 'close' };
 
 export type EncoderReply =
   | { type: 'done'; id: number; sha256: string }
   | { type: 'failed'; id: number; message: string; errno?: string };
 
-/** DuckDB's vector size: the most rows one DataChunk holds. */
-const CHUNK_ROWS = 2048;
+/**
+ * The archive's Parquet schema (format version 1). DuckDB reads it as `"offset" BIGINT,
+ * "timestamp" BIGINT, timestamp_type INTEGER, "key" BLOB, "value" BLOB, headers STRUCT("key"
+ * VARCHAR, "value" BLOB)[]`, the types of the segments DuckDB wrote before this encoder, so
+ * segments of either writer read alike.
+ */
+const SCHEMA: SchemaElement[] = [
+  { name: 'root', num_children: 6 },
+  { name: 'offset', type: 'INT64', repetition_type: 'REQUIRED' },
+  { name: 'timestamp', type: 'INT64', repetition_type: 'REQUIRED' },
+  { name: 'timestamp_type', type: 'INT32', repetition_type: 'REQUIRED' },
+  { name: 'key', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
+  { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
+  { name: 'headers', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+  { name: 'element', repetition_type: 'OPTIONAL', num_children: 2 },
+  { name: 'key', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+  { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
+];
+
+/** A header with its key as UTF-8 bytes (hyparquet-writer writes them as they are). */
+type Header = { key: Uint8Array; value: Uint8Array | null };
+
+/** One row group's worth of columns (keys and values are views into the packed slices). */
+class Columns {
+  offset: bigint[] = [];
+  timestamp: bigint[] = [];
+  timestampType: number[] = [];
+  key: Array<Uint8Array | null> = [];
+  value: Array<Uint8Array | null> = [];
+  headers: Header[][] = [];
+
+  get rows(): number {
+    return this.offset.length;
+  }
+
+  /**
+   * Columns for hyparquet-writer. Offsets and timestamps keep min/max statistics (readers prune
+   * row groups by them); the byte columns are written PLAIN without statistics (a dictionary of
+   * record values is rarely smaller, and trying one costs a hash of every byte).
+   */
+  sources(): ColumnSource[] {
+    return [
+      { name: 'offset', data: this.offset },
+      { name: 'timestamp', data: this.timestamp },
+      { name: 'timestamp_type', data: this.timestampType, statistics: false },
+      { name: 'key', data: this.key, encoding: 'PLAIN', statistics: false },
+      { name: 'value', data: this.value, encoding: 'PLAIN', statistics: false },
+      { name: 'headers', data: this.headers, encoding: 'PLAIN', statistics: false },
+    ];
+  }
+}
 
 interface Open {
-  con: DuckDBConnection;
-  appender: DuckDBAppender;
-  types: DuckDBType[];
-  table: string;
+  fd: number;
+  tmp: string;
+  writer: ParquetWriter;
+  rowGroupRows: number;
+  /** The row group being filled: views into the packed slices, kept alive until written. */
+  cols: Columns;
   hash: Hash;
+  kv: Record<string, string>;
+  shaKey: string;
   failed: Error | null;
 }
 
-const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const port = parentPort;
-let instance: Promise<DuckDBInstance> | null = null;
 const open = new Map<number, Open>();
+
+/** A ByteWriter that writes what it holds to the file after every row group (and at the end). */
+function fileWriter(fd: number): ByteWriter {
+  const w: ByteWriter & { flush?: () => void } = new ByteWriter();
+  const drain = () => {
+    let pos = 0;
+    while (pos < w.index) pos += writeSync(fd, new Uint8Array(w.buffer, pos, w.index - pos));
+    w.index = 0;
+  };
+  w.flush = drain;
+  w.finish = drain;
+  return w;
+}
+
+function compressor(codec: EncoderCodec, level: number) {
+  if (codec === 'zstd') {
+    const params = { [zlib.ZSTD_c_compressionLevel]: level };
+    return { ZSTD: (b: Uint8Array) => zstdCompressSync(b, { params }) };
+  }
+  if (codec === 'snappy') return { SNAPPY: (b: Uint8Array) => snappyCompressSync(b) };
+  return {};
+}
+
+const CODECS: Record<EncoderCodec, CompressionCodec> = {
+  zstd: 'ZSTD',
+  snappy: 'SNAPPY',
+  none: 'UNCOMPRESSED',
+};
+
+function writeGroup(o: Open): void {
+  if (o.cols.rows === 0) return;
+  const cols = o.cols;
+  o.cols = new Columns();
+  o.writer.write({ columnData: cols.sources(), rowGroupSize: cols.rows });
+}
 
 function appendPacked(o: Open, buf: Buffer): void {
   o.hash.update(buf);
-  let cols: DuckDBValue[][] = [[], [], [], [], [], []];
-  let rows = 0;
-  const flush = () => {
-    if (rows === 0) return;
-    const chunk = DuckDBDataChunk.create(o.types, rows);
-    chunk.setColumns(cols);
-    o.appender.appendDataChunk(chunk);
-    cols = [[], [], [], [], [], []];
-    rows = 0;
-  };
   for (const r of unpackRecords(buf)) {
-    cols[0]!.push(r.offset);
-    cols[1]!.push(r.timestamp);
-    cols[2]!.push(r.timestampType);
-    cols[3]!.push(r.key === null ? null : blobValue(r.key));
-    cols[4]!.push(r.value === null ? null : blobValue(r.value));
-    cols[5]!.push(
-      listValue(
-        r.headers.map((h) =>
-          structValue({ key: h.key, value: h.value === null ? null : blobValue(h.value) }),
-        ),
-      ),
-    );
-    if (++rows === CHUNK_ROWS) flush();
+    const c = o.cols;
+    c.offset.push(r.offset);
+    c.timestamp.push(r.timestamp);
+    c.timestampType.push(r.timestampType);
+    c.key.push(r.key);
+    c.value.push(r.value);
+    c.headers.push(r.headers);
+    if (c.rows === o.rowGroupRows) writeGroup(o);
   }
-  flush();
 }
 
-async function handle(msg: EncoderRequest): Promise<EncoderReply | null> {
+function discard(o: Open): void {
+  try {
+    closeSync(o.fd);
+  } catch {
+    // already closed
+  }
+  rmSync(o.tmp, { force: true });
+}
+
+function handle(msg: Exclude<EncoderRequest, { type: 'close' }>): EncoderReply | null {
   switch (msg.type) {
     case 'begin': {
-      instance ??= DuckDBInstance.create(':memory:', { threads: '2' });
-      const con = await (await instance).connect();
-      const table = `seg_${msg.id}`;
-      await con.run(`CREATE TABLE ${table} (${msg.columnsSql})`);
-      const appender = await con.createAppender(table);
-      const types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
-      open.set(msg.id, { con, appender, types, table, hash: createHash('sha256'), failed: null });
+      const fd = openSync(msg.tmp, 'w');
+      try {
+        const writer = new ParquetWriter({
+          writer: fileWriter(fd),
+          schema: SCHEMA,
+          codec: CODECS[msg.codec],
+          compressors: compressor(msg.codec, msg.level),
+          createdBy: msg.createdBy,
+        });
+        open.set(msg.id, {
+          fd,
+          tmp: msg.tmp,
+          writer,
+          rowGroupRows: msg.rowGroupRows,
+          cols: new Columns(),
+          hash: createHash('sha256'),
+          kv: msg.kv,
+          shaKey: msg.shaKey,
+          failed: null,
+        });
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
       return null;
     }
     case 'rows': {
@@ -123,80 +223,46 @@ async function handle(msg: EncoderRequest): Promise<EncoderReply | null> {
       open.delete(msg.id);
       try {
         if (o.failed !== null) throw o.failed;
-        o.appender.closeSync();
+        writeGroup(o);
         const sha256 = o.hash.digest('hex');
-        const kv = Object.entries({ ...msg.kv, [msg.shaKey]: sha256 })
-          .map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`)
-          .join(', ');
-        await o.con.run(
-          // Rows were appended in offset order (writer.ts checks it) and COPY keeps insertion
-          // order (preserve_insertion_order): no sort, and no sorted copy of the table.
-          `COPY ${o.table} TO ${sqlString(msg.tmp)} (FORMAT parquet, COMPRESSION ${msg.codec}, ROW_GROUP_SIZE ${msg.rowGroupRows}, KV_METADATA {${kv}})`,
+        o.writer.kvMetadata = Object.entries({ ...o.kv, [o.shaKey]: sha256 }).map(
+          ([key, value]) => ({ key, value }),
         );
+        o.writer.finish();
+        closeSync(o.fd);
         return { type: 'done', id: msg.id, sha256 };
-      } finally {
-        await o.con.run(`DROP TABLE IF EXISTS ${o.table}`).catch(() => undefined);
-        o.con.closeSync();
+      } catch (err) {
+        discard(o);
+        throw err;
       }
     }
-    case 'close':
-      return null; // handled by closeThread
     case 'abort': {
       const o = open.get(msg.id);
       open.delete(msg.id);
-      if (o !== undefined) {
-        await o.con.run(`DROP TABLE IF EXISTS ${o.table}`).catch(() => undefined);
-        o.con.closeSync();
-      }
+      if (o !== undefined) discard(o);
       return null;
     }
   }
 }
 
-/** Messages of one segment run in order (begin awaits DuckDB before rows may append). */
-const chains = new Map<number, Promise<void>>();
-/** The work of every message still running, of finished and aborted segments too. */
-const inflight = new Set<Promise<void>>();
-
-/**
- * Ends the thread by itself once its DuckDB calls are done: a thread terminated in the middle of
- * one (worker.terminate(), or the process exiting) aborts the whole process from native code
- * ("terminate called after throwing an instance of 'Napi::Error'").
- */
-async function closeThread(): Promise<void> {
-  while (inflight.size > 0) await Promise.allSettled([...inflight]);
-  for (const id of [...open.keys()]) await handle({ type: 'abort', id }).catch(() => undefined);
-  if (instance !== null) {
-    const db = await instance.catch(() => null);
-    db?.closeSync();
-  }
-  port?.close();
-}
-
 port?.on('message', (msg: EncoderRequest) => {
   if (msg.type === 'close') {
-    void closeThread();
+    for (const o of open.values()) discard(o);
+    open.clear();
+    port.close();
     return;
   }
-  const run = (chains.get(msg.id) ?? Promise.resolve())
-    .then(() => handle(msg))
-    .then(
-      (reply) => {
-        if (reply !== null) port.postMessage(reply);
-      },
-      (err: unknown) => {
-        const e = err as NodeJS.ErrnoException;
-        const reply: EncoderReply = {
-          type: 'failed',
-          id: msg.id,
-          message: e?.message ?? String(err),
-          ...(typeof e?.code === 'string' ? { errno: e.code } : {}),
-        };
-        port.postMessage(reply);
-      },
-    );
-  inflight.add(run);
-  void run.finally(() => inflight.delete(run));
-  if (msg.type === 'finish' || msg.type === 'abort') chains.delete(msg.id);
-  else chains.set(msg.id, run);
+  let reply: EncoderReply | null;
+  try {
+    reply = handle(msg);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    reply = {
+      type: 'failed',
+      id: msg.id,
+      message: e?.message ?? String(err),
+      ...(typeof e?.code === 'string' ? { errno: e.code } : {}),
+    };
+  }
+  if (reply !== null) port.postMessage(reply);
 });

@@ -62,17 +62,20 @@ export function packRecords(
   return buf;
 }
 
-/** One record read from a packed buffer: keys, values and header values are views into it. */
+/** One record read from a packed buffer. */
 export interface PackedRecord {
   offset: bigint;
   timestamp: bigint;
   timestampType: number;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Array<{ key: string; value: Buffer | null }>;
+  headers: Array<{ key: Buffer; value: Buffer | null }>;
 }
 
-/** The records of a packed buffer, in order (views, no copies of keys and values). */
+/**
+ * The records of a packed buffer, in order: keys, values and header keys (UTF-8 bytes, as the
+ * Parquet column holds them) are views into it, no copies.
+ */
 export function* unpackRecords(buf: Buffer): Generator<PackedRecord> {
   let pos = 0;
   const bytes = (): Buffer | null => {
@@ -92,11 +95,9 @@ export function* unpackRecords(buf: Buffer): Generator<PackedRecord> {
     const value = bytes();
     const count = buf.readInt32BE(pos);
     pos += 4;
-    const headers: Array<{ key: string; value: Buffer | null }> = [];
-    for (let i = 0; i < count; i++) {
-      const k = bytes();
-      headers.push({ key: k === null ? '' : k.toString('utf8'), value: bytes() });
-    }
+    const headers: Array<{ key: Buffer; value: Buffer | null }> = [];
+    for (let i = 0; i < count; i++)
+      headers.push({ key: bytes() ?? Buffer.alloc(0), value: bytes() });
     yield { offset, timestamp, timestampType, key, value, headers };
   }
 }

@@ -12,10 +12,11 @@ import type { KafkaRecord } from '../record.js';
 
 const WRITER_VERSION = `kafka-archive/${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}`;
 
-/** DuckDB's vector size: row groups are a multiple of it. */
+/** Row groups are a multiple of this many rows (DuckDB's vector size, kept for its readers). */
 const CHUNK_ROWS = 2048;
 
-export const SEGMENT_COLUMNS_SQL = `"offset" BIGINT, "timestamp" BIGINT, timestamp_type INTEGER, "key" BLOB, "value" BLOB, headers STRUCT("key" VARCHAR, "value" BLOB)[]`;
+/** zstd level of segments (1: measured faster than 3 with files no larger, bench/RESULTS.md). */
+const ZSTD_LEVEL = 1;
 
 export type SegmentFacts = Omit<
   SegmentMeta,
@@ -45,6 +46,9 @@ export interface WriteResult {
   /** Size of the Parquet file. */
   bytes: number;
 }
+
+/** A record's weight for row-group sizing and slicing: its key and value plus a fixed part. */
+const recordWeight = (r: KafkaRecord) => (r.key?.length ?? 0) + (r.value?.length ?? 0) + 24;
 
 /** Packed slices sent to the encoder thread are cut at this many bytes (bounded loop turns). */
 const SLICE_BYTES = 4 * 2 ** 20;
@@ -151,34 +155,17 @@ export class SegmentWriter {
       );
       // A failure reported before finish (e.g. begin) must not go unhandled while we send rows.
       done.catch(() => undefined);
-      worker.postMessage({
-        type: 'begin',
-        id,
-        columnsSql: SEGMENT_COLUMNS_SQL,
-      } satisfies EncoderRequest);
       let recordBytes = 0;
-      for (let start = 0; start < records.length;) {
-        let end = start;
-        let bytes = 0;
-        while (end < records.length && bytes < SLICE_BYTES) {
-          const r = records[end] as KafkaRecord;
-          // The encoder writes rows in the order given (no sort): offsets must ascend.
-          if (end > 0 && r.offset <= (records[end - 1] as KafkaRecord).offset) {
-            throw new ArchiveError(
-              ErrorCodes.INTERNAL,
-              `segment records out of offset order at ${r.offset} (after ${(records[end - 1] as KafkaRecord).offset})`,
-            );
-          }
-          bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 24;
-          end++;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i] as KafkaRecord;
+        // The encoder writes rows in the order given (no sort): offsets must ascend.
+        if (i > 0 && r.offset <= (records[i - 1] as KafkaRecord).offset) {
+          throw new ArchiveError(
+            ErrorCodes.INTERNAL,
+            `segment records out of offset order at ${r.offset} (after ${(records[i - 1] as KafkaRecord).offset})`,
+          );
         }
-        const buf = packRecords(records, start, end);
-        worker.postMessage({ type: 'rows', id, buf } satisfies EncoderRequest, [
-          buf.buffer as ArrayBuffer,
-        ]);
-        recordBytes += bytes;
-        start = end;
-        if (start < records.length) await new Promise<void>((resolve) => setImmediate(resolve));
+        recordBytes += recordWeight(r);
       }
       const avg = records.length > 0 ? recordBytes / records.length : 1024;
       const rowGroupRows = Math.max(
@@ -196,14 +183,28 @@ export class SegmentWriter {
       const shaKey = Object.keys(kv).find((k) => k.endsWith('.sha256')) as string;
       delete kv[shaKey];
       worker.postMessage({
-        type: 'finish',
+        type: 'begin',
         id,
         tmp,
-        codec: options.compression === 'none' ? 'uncompressed' : options.compression,
+        codec: options.compression,
+        level: ZSTD_LEVEL,
         rowGroupRows,
         kv,
         shaKey,
+        createdBy: WRITER_VERSION,
       } satisfies EncoderRequest);
+      for (let start = 0; start < records.length;) {
+        let end = start;
+        let bytes = 0;
+        while (end < records.length && bytes < SLICE_BYTES) bytes += recordWeight(records[end++]!);
+        const buf = packRecords(records, start, end);
+        worker.postMessage({ type: 'rows', id, buf } satisfies EncoderRequest, [
+          buf.buffer as ArrayBuffer,
+        ]);
+        start = end;
+        if (start < records.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      worker.postMessage({ type: 'finish', id } satisfies EncoderRequest);
       const sha256 = await done;
       release();
       const fh = await open(tmp, 'r+');

@@ -38,7 +38,10 @@ describe('packed records', () => {
   it('round-trip every field, null vs empty, header order and duplicates', () => {
     const buf = packRecords(records);
     expect(buf.length).toBe(records.reduce((n, r) => n + packedSize(r), 0));
-    const back = [...unpackRecords(buf)].map((r) => ({ ...r, timestampType: r.timestampType }));
+    const back = [...unpackRecords(buf)].map((r) => ({
+      ...r,
+      headers: r.headers.map((h) => ({ key: h.key.toString('utf8'), value: h.value })),
+    }));
     expect(back).toEqual(records);
   });
 
