@@ -91,7 +91,7 @@ class TimedWriter extends SegmentWriter {
     seals.push({
       startMs: Math.round(t - t0),
       ms: Math.round(performance.now() - t),
-      records: args[1].length,
+      records: res.meta.recordCount,
       bytes: res.bytes,
     });
     return res;

@@ -904,17 +904,15 @@ export class Archiver {
 
   /** Records of a re-created topic's buffer past what was proven old: not archived here. */
   private reportUnproven(s: PartitionState, buf: PartitionBuffer): void {
-    const dropped = buf.records.filter((r) => r.offset >= s.verifiedOffset);
-    const first = dropped[0];
-    const last = dropped[dropped.length - 1];
-    if (first === undefined || last === undefined) return;
+    const dropped = buf.records.range(buf.records.lowerBound(s.verifiedOffset));
+    if (dropped === null) return;
     const facts = {
       topic: s.tp.topic,
       generation: s.generation,
       partition: s.tp.partition,
-      fromOffset: first.offset.toString(),
-      toOffset: last.offset.toString(),
-      records: dropped.length,
+      fromOffset: dropped.firstOffset.toString(),
+      toOffset: dropped.lastOffset.toString(),
+      records: dropped.count,
     };
     if (s.verifiedBy === 'missing') {
       this.deps.log.info(
@@ -924,7 +922,7 @@ export class Archiver {
     } else {
       this.deps.log.error(
         { code: ErrorCodes.TOPIC_GENERATION_AMBIGUOUS, ...facts },
-        `${dropped.length} records of ${s.tp.topic}/${s.tp.partition} (offsets ${first.offset}-${last.offset}) were fetched within one identity check of the topic being deleted and re-created, so they may be of either incarnation: they are not archived in generation ${s.generation}; the new generation archives its own records from its log start, so only records of the old incarnation fetched in that second can be missing from the archive`,
+        `${dropped.count} records of ${s.tp.topic}/${s.tp.partition} (offsets ${dropped.firstOffset}-${dropped.lastOffset}) were fetched within one identity check of the topic being deleted and re-created, so they may be of either incarnation: they are not archived in generation ${s.generation}; the new generation archives its own records from its log start, so only records of the old incarnation fetched in that second can be missing from the archive`,
       );
     }
   }
@@ -994,14 +992,14 @@ export class Archiver {
             lastOffset: last,
             minTimestamp: content.minTimestamp,
             maxTimestamp: content.maxTimestamp,
-            recordCount: records.length,
+            recordCount: records.count,
             rangeStart: content.rangeStart,
             rangeEnd: content.rangeEnd,
           },
           { compression: config.compression, rowGroupBytes: config.rowGroupBytes },
         );
         this.stats.segmentsSealed++;
-        this.stats.recordsArchived += records.length;
+        this.stats.recordsArchived += records.count;
         this.stats.bytesWritten += res.bytes;
         log.info(
           {
@@ -1009,7 +1007,7 @@ export class Archiver {
             partition: s.tp.partition,
             firstOffset: first.toString(),
             lastOffset: last.toString(),
-            records: records.length,
+            records: records.count,
             bytes: res.bytes,
             ms: Math.round(performance.now() - t0),
           },
@@ -1028,7 +1026,7 @@ export class Archiver {
           topic: s.stream,
           firstOffset: first,
           lastOffset: last,
-          records: records.length,
+          records: records.count,
           bytes: res.bytes,
           path,
           meta: res.meta,

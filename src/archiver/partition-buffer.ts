@@ -1,8 +1,6 @@
 import type { KafkaRecord } from '../kafka/index.js';
 import type { RotationPolicy } from '../config/index.js';
-import type { SegmentContent } from '../segment/index.js';
-
-export type { SegmentContent };
+import { PackedRecords, type PackedRange, type SegmentContent } from '../segment/index.js';
 
 const RECORD_OVERHEAD = 24;
 
@@ -13,15 +11,14 @@ export function recordSize(r: KafkaRecord): number {
 }
 
 /**
- * The open (unsealed) segment of one partition: records in offset order and the span of offsets
- * the consumer covered. Rotation limits are applied record by record, so segment boundaries
- * depend only on the records (count, bytes, record time), not on how Kafka batched them.
+ * The open (unsealed) segment of one partition: records in offset order, held packed (see
+ * PackedRecords), and the span of offsets the consumer covered. Rotation limits are applied
+ * record by record, so segment boundaries depend only on the records (count, bytes, record
+ * time), not on how Kafka batched them.
  */
 export class PartitionBuffer {
-  readonly records: KafkaRecord[] = [];
+  readonly records = new PackedRecords();
   bytes = 0;
-  minTimestamp = 0n;
-  maxTimestamp = 0n;
   /** Last offset the consumer covered (records or skipped control/aborted offsets). */
   rangeEnd: bigint;
   readonly openedAtMs: number;
@@ -37,40 +34,33 @@ export class PartitionBuffer {
   }
 
   get isEmpty(): boolean {
-    return this.records.length === 0;
+    return this.records.count === 0;
   }
 
   get firstTimestamp(): bigint {
-    return this.records[0]?.timestamp ?? 0n;
+    return this.records.count === 0 ? 0n : this.records.timestampAt(0);
   }
 
   /** Would adding `r` break a rotation limit? (Never true for an empty buffer.) */
   wouldOverflow(r: KafkaRecord, size: number): boolean {
-    if (this.records.length === 0) return false;
+    if (this.records.count === 0) return false;
     const p = this.policy;
     return (
-      this.records.length + 1 > p.maxRecords ||
+      this.records.count + 1 > p.maxRecords ||
       this.bytes + size > p.maxBytes ||
       r.timestamp - this.firstTimestamp >= BigInt(p.maxAgeMs)
     );
   }
 
   add(r: KafkaRecord, size: number): void {
-    if (this.records.length === 0) {
-      this.minTimestamp = r.timestamp;
-      this.maxTimestamp = r.timestamp;
-    } else {
-      if (r.timestamp < this.minTimestamp) this.minTimestamp = r.timestamp;
-      if (r.timestamp > this.maxTimestamp) this.maxTimestamp = r.timestamp;
-    }
-    this.records.push(r);
+    this.records.append(r);
     this.bytes += size;
     this.rangeEnd = r.offset;
   }
 
   /** Full by count or bytes: seal now rather than wait for the next record. */
   get isFull(): boolean {
-    return this.records.length >= this.policy.maxRecords || this.bytes >= this.policy.maxBytes;
+    return this.records.count >= this.policy.maxRecords || this.bytes >= this.policy.maxBytes;
   }
 }
 
@@ -84,36 +74,22 @@ export function unarchivedContent(
   buf: PartitionBuffer,
   archivedHighWatermark: bigint | null,
   below?: bigint,
-): SegmentContent | null {
+): SegmentContent<PackedRange> | null {
   const floor = archivedHighWatermark === null ? null : archivedHighWatermark + 1n;
   const cut = below !== undefined && below <= buf.rangeEnd ? below : null;
-  const records =
-    (floor === null || buf.rangeStart >= floor) && cut === null
-      ? buf.records
-      : buf.records.filter(
-          (r) => (floor === null || r.offset >= floor) && (cut === null || r.offset < cut),
-        );
-  const first = records[0];
-  const last = records[records.length - 1];
-  if (first === undefined || last === undefined) return null;
-  let minTimestamp = first.timestamp;
-  let maxTimestamp = first.timestamp;
-  if (records === buf.records) {
-    minTimestamp = buf.minTimestamp;
-    maxTimestamp = buf.maxTimestamp;
-  } else {
-    for (const r of records) {
-      if (r.timestamp < minTimestamp) minTimestamp = r.timestamp;
-      if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
-    }
-  }
+  const packed = buf.records;
+  const records = packed.range(
+    floor === null ? 0 : packed.lowerBound(floor),
+    cut === null ? packed.count : packed.lowerBound(cut),
+  );
+  if (records === null) return null;
   return {
     records,
-    firstOffset: first.offset,
-    lastOffset: last.offset,
+    firstOffset: records.firstOffset,
+    lastOffset: records.lastOffset,
     rangeStart: floor !== null && floor > buf.rangeStart ? floor : buf.rangeStart,
     rangeEnd: cut === null ? buf.rangeEnd : cut - 1n,
-    minTimestamp,
-    maxTimestamp,
+    minTimestamp: records.minTimestamp,
+    maxTimestamp: records.maxTimestamp,
   };
 }

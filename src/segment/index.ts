@@ -2,7 +2,15 @@ export { ContentHasher, contentSha256 } from './checksum.js';
 export { FORMAT_VERSION, toKv, fromKv } from './meta.js';
 export type { SegmentMeta, SegmentCompression } from './meta.js';
 export { SegmentWriter } from './writer.js';
-export type { SegmentContent, SegmentFacts, WriteOptions, WriteResult } from './writer.js';
+export type {
+  SegmentContent,
+  SegmentFacts,
+  SegmentRecords,
+  WriteOptions,
+  WriteResult,
+} from './writer.js';
+export { PackedRecords } from './packed-records.js';
+export type { PackedRange } from './packed-records.js';
 export {
   countingBuffer,
   FOOTER_FETCH_BYTES,

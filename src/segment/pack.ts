@@ -32,6 +32,22 @@ function putBytes(buf: Buffer, pos: number, b: Uint8Array | null): number {
   return pos + b.length;
 }
 
+/** Writes `r` in the canonical encoding at `pos` (packedSize(r) bytes); returns the end. */
+export function writePacked(buf: Buffer, pos: number, r: KafkaRecord): number {
+  pos = buf.writeBigInt64BE(r.offset, pos);
+  pos = buf.writeBigInt64BE(r.timestamp, pos);
+  pos = buf.writeUInt8(r.timestampType, pos);
+  pos = putBytes(buf, pos, r.key);
+  pos = putBytes(buf, pos, r.value);
+  pos = buf.writeInt32BE(r.headers.length, pos);
+  for (const h of r.headers) {
+    const keyLen = buf.write(h.key, pos + 4, 'utf8');
+    buf.writeInt32BE(keyLen, pos);
+    pos = putBytes(buf, pos + 4 + keyLen, h.value);
+  }
+  return pos;
+}
+
 /**
  * Records [start, end) in the canonical encoding, in one buffer that owns its memory (not the
  * shared pool), so it can be transferred to another thread.
@@ -45,20 +61,7 @@ export function packRecords(
   for (let i = start; i < end; i++) size += packedSize(records[i] as KafkaRecord);
   const buf = Buffer.allocUnsafeSlow(size);
   let pos = 0;
-  for (let i = start; i < end; i++) {
-    const r = records[i] as KafkaRecord;
-    pos = buf.writeBigInt64BE(r.offset, pos);
-    pos = buf.writeBigInt64BE(r.timestamp, pos);
-    pos = buf.writeUInt8(r.timestampType, pos);
-    pos = putBytes(buf, pos, r.key);
-    pos = putBytes(buf, pos, r.value);
-    pos = buf.writeInt32BE(r.headers.length, pos);
-    for (const h of r.headers) {
-      const keyLen = buf.write(h.key, pos + 4, 'utf8');
-      buf.writeInt32BE(keyLen, pos);
-      pos = putBytes(buf, pos + 4 + keyLen, h.value);
-    }
-  }
+  for (let i = start; i < end; i++) pos = writePacked(buf, pos, records[i] as KafkaRecord);
   return buf;
 }
 

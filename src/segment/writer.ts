@@ -6,7 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { ArchiveError, ErrorCodes, errnoCode } from '../errors.js';
 import { fsyncDir } from '../util/fs.js';
 import type { EncoderReply, EncoderRequest } from './encode-worker.js';
-import { packRecords } from './pack.js';
+import { packRecords, packedSize } from './pack.js';
+import type { PackedRange } from './packed-records.js';
 import { FORMAT_VERSION, toKv, type SegmentCompression, type SegmentMeta } from './meta.js';
 import type { KafkaRecord } from '../record.js';
 
@@ -23,9 +24,12 @@ export type SegmentFacts = Omit<
   'sha256' | 'formatVersion' | 'writerVersion' | 'compression'
 >;
 
+/** Records to write: record objects, or records already packed (PackedRecords.range). */
+export type SegmentRecords = readonly KafkaRecord[] | PackedRange;
+
 /** What a segment to write holds: records plus the covered offset span and its statistics. */
-export interface SegmentContent {
-  records: KafkaRecord[];
+export interface SegmentContent<R extends SegmentRecords = SegmentRecords> {
+  records: R;
   firstOffset: bigint;
   lastOffset: bigint;
   /** The consumer's covered range: offsets in it not in `records` were skipped by Kafka. */
@@ -47,11 +51,40 @@ export interface WriteResult {
   bytes: number;
 }
 
-/** A record's weight for row-group sizing and slicing: its key and value plus a fixed part. */
-const recordWeight = (r: KafkaRecord) => (r.key?.length ?? 0) + (r.value?.length ?? 0) + 24;
-
 /** Packed slices sent to the encoder thread are cut at this many bytes (bounded loop turns). */
 const SLICE_BYTES = 4 * 2 ** 20;
+
+const isPacked = (r: SegmentRecords): r is PackedRange => !Array.isArray(r);
+
+/**
+ * Bytes of record objects in the canonical encoding. The encoder writes rows in the order given
+ * (no sort): offsets must ascend.
+ */
+function packedBytes(records: readonly KafkaRecord[]): number {
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as KafkaRecord;
+    if (i > 0 && r.offset <= (records[i - 1] as KafkaRecord).offset) {
+      throw new ArchiveError(
+        ErrorCodes.INTERNAL,
+        `segment records out of offset order at ${r.offset} (after ${(records[i - 1] as KafkaRecord).offset})`,
+      );
+    }
+    bytes += packedSize(r);
+  }
+  return bytes;
+}
+
+/** Record objects packed a slice of about SLICE_BYTES at a time, each owning its memory. */
+function* packSlices(records: readonly KafkaRecord[]): Generator<Buffer> {
+  for (let start = 0; start < records.length;) {
+    let end = start;
+    let bytes = 0;
+    while (end < records.length && bytes < SLICE_BYTES) bytes += packedSize(records[end++]!);
+    yield packRecords(records, start, end);
+    start = end;
+  }
+}
 
 /** How long close() lets the encoder thread finish before it is terminated. */
 const CLOSE_MS = 30_000;
@@ -66,13 +99,15 @@ interface Pending {
 }
 
 /**
- * Writes segments with DuckDB (chosen by measurement, see bench/RESULTS.md) on an encoder
- * thread, so the event loop (and the Kafka client's heartbeats on it) only packs records:
+ * Writes segments on an encoder thread (encode-worker.ts: hyparquet-writer, chosen by
+ * measurement, see bench/RESULTS.md), so the event loop (and the Kafka client's heartbeats on
+ * it) does no Parquet work:
  *
- *   main thread:   records -> packRecords (canonical encoding, 4 MiB slices, transferred)
- *   encoder thread: SHA-256 of the slices, DataChunks appended to a DuckDB table,
- *                   COPY ... TO tmp (FORMAT parquet, zstd, KV_METADATA) on DuckDB's threads
- *   main thread:   fsync tmp, rename into place, fsync the directory
+ *   main thread:    packed records (PackedRecords.range: shared, no copy), or record objects
+ *                   packed here (canonical encoding, 4 MiB slices, transferred)
+ *   encoder thread: SHA-256 of the slices, columns of one row group at a time encoded,
+ *                   compressed (zstd) and written to tmp; the footer with KV_METADATA last
+ *   main thread:    fsync tmp, rename into place, fsync the directory
  *
  * A reader never sees a partial segment: the file is written under a dot-prefixed temporary
  * name and appears only by the rename. If the encoder thread dies, the writes in flight fail
@@ -86,11 +121,10 @@ export class SegmentWriter {
   private readonly waiting: Array<() => void> = [];
 
   /**
-   * @param maxConcurrent segments encoded at once. The encoder thread appends one segment at a
-   *   time anyway; more in flight only holds more tables in DuckDB and more packed copies in the
-   *   thread's queue (with 1,000 partitions sealing together that was the bulk of the RSS). The
-   *   others wait with their records on the main thread, where the archiver's buffer budget
-   *   counts them.
+   * @param maxConcurrent segments encoded at once. The encoder thread encodes one message at a
+   *   time anyway; more in flight only holds more row groups being filled and more messages in
+   *   the thread's queue. The others wait with their records on the main thread, where the
+   *   archiver's buffer budget counts them.
    */
   constructor(private readonly maxConcurrent = 2) {}
 
@@ -134,7 +168,7 @@ export class SegmentWriter {
 
   async write(
     finalPath: string,
-    records: readonly KafkaRecord[],
+    records: SegmentRecords,
     facts: SegmentFacts,
     options: WriteOptions,
   ): Promise<WriteResult> {
@@ -155,19 +189,11 @@ export class SegmentWriter {
       );
       // A failure reported before finish (e.g. begin) must not go unhandled while we send rows.
       done.catch(() => undefined);
-      let recordBytes = 0;
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i] as KafkaRecord;
-        // The encoder writes rows in the order given (no sort): offsets must ascend.
-        if (i > 0 && r.offset <= (records[i - 1] as KafkaRecord).offset) {
-          throw new ArchiveError(
-            ErrorCodes.INTERNAL,
-            `segment records out of offset order at ${r.offset} (after ${(records[i - 1] as KafkaRecord).offset})`,
-          );
-        }
-        recordBytes += recordWeight(r);
-      }
-      const avg = records.length > 0 ? recordBytes / records.length : 1024;
+      const packed = isPacked(records) ? records : null;
+      const objects = records as readonly KafkaRecord[];
+      const count = packed?.count ?? objects.length;
+      const bytes = packed?.bytes ?? packedBytes(objects);
+      const avg = count > 0 ? bytes / count : 1024;
       const rowGroupRows = Math.max(
         CHUNK_ROWS,
         Math.ceil(options.rowGroupBytes / avg / CHUNK_ROWS) * CHUNK_ROWS,
@@ -193,16 +219,16 @@ export class SegmentWriter {
         shaKey,
         createdBy: WRITER_VERSION,
       } satisfies EncoderRequest);
-      for (let start = 0; start < records.length;) {
-        let end = start;
-        let bytes = 0;
-        while (end < records.length && bytes < SLICE_BYTES) bytes += recordWeight(records[end++]!);
-        const buf = packRecords(records, start, end);
-        worker.postMessage({ type: 'rows', id, buf } satisfies EncoderRequest, [
-          buf.buffer as ArrayBuffer,
-        ]);
-        start = end;
-        if (start < records.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      // Packed ranges are shared with the thread (SharedArrayBuffers, kept for a retry); slices
+      // packed here are handed over.
+      let first = true;
+      for (const buf of packed?.slices ?? packSlices(objects)) {
+        if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+        first = false;
+        worker.postMessage(
+          { type: 'rows', id, buf } satisfies EncoderRequest,
+          packed === null ? [buf.buffer as ArrayBuffer] : [],
+        );
       }
       worker.postMessage({ type: 'finish', id } satisfies EncoderRequest);
       const sha256 = await done;

@@ -53,7 +53,7 @@ export function planUpload<T extends OffsetSpan>(
  * One trimmed segment: the hot copy's records inside a keep span, and the span it covers (its
  * covered range lies inside the original's and the keep span).
  */
-export type TrimmedPiece = SegmentContent;
+export type TrimmedPiece = SegmentContent<KafkaRecord[]>;
 
 /**
  * The pieces a partly covered segment is trimmed to: its records inside each keep span (spans
