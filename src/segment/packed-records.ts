@@ -2,8 +2,12 @@ import { ArchiveError, ErrorCodes } from '../errors.js';
 import type { KafkaRecord } from '../record.js';
 import { packedSize, writePacked } from './pack.js';
 
-/** Chunks grow by doubling from this size up to MAX_CHUNK (a larger record gets its own). */
-const MIN_CHUNK = 8 * 1024;
+/**
+ * A new chunk holds a quarter of what is already held, at least MIN_CHUNK and at most MAX_CHUNK
+ * (a larger record gets a chunk of its own size): the unused end of the last chunk stays under
+ * a quarter of the bytes held plus MIN_CHUNK, however records arrive.
+ */
+const MIN_CHUNK = 4 * 1024;
 /** The largest chunk: also the largest slice a segment's records travel in to the encoder. */
 const MAX_CHUNK = 4 * 2 ** 20;
 
@@ -67,8 +71,8 @@ export class PackedRecords {
     const len = packedSize(r);
     let chunk = this.chunks[this.chunks.length - 1];
     if (chunk === undefined || this.fill + len > chunk.length) {
-      const grown = chunk === undefined ? MIN_CHUNK : Math.min(MAX_CHUNK, chunk.length * 2);
-      chunk = Buffer.from(new SharedArrayBuffer(Math.max(len, grown)));
+      const next = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.floor(this.size / 4)));
+      chunk = Buffer.from(new SharedArrayBuffer(Math.max(len, next)));
       this.chunks.push(chunk);
       this.chunkStarts.push(this.size);
       this.fill = 0;
