@@ -31,7 +31,6 @@ import {
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors as readCompressors } from 'hyparquet-compressors';
 import { ByteWriter, ParquetWriter as HyWriter, parquetWriteFile } from 'hyparquet-writer';
-import type { SchemaElement } from 'hyparquet';
 // Only the segment module: the rest of src/ is not needed (and changes more often).
 import {
   ContentHasher,
@@ -41,6 +40,7 @@ import {
   type SegmentMeta,
 } from '../src/segment/index.js';
 import type { KafkaRecord } from '../src/record.js';
+import { SEGMENT_SCHEMA } from '../src/segment/schema.js';
 import { LoopMonitor, type LoopStats } from './lib/monitor.js';
 import { generateRecords, payloadBytes } from './lib/records.js';
 import { fmt, intFlag, MB, MiB, parseFlags, table } from './lib/util.js';
@@ -191,20 +191,6 @@ function parquetjsVariant(codec: 'GZIP' | 'SNAPPY'): Variant {
   };
 }
 
-const HY_SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: 6 },
-  { name: 'offset', type: 'INT64', repetition_type: 'REQUIRED' },
-  { name: 'timestamp', type: 'INT64', repetition_type: 'REQUIRED' },
-  { name: 'timestamp_type', type: 'INT32', repetition_type: 'REQUIRED' },
-  { name: 'key', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
-  { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
-  { name: 'headers', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-  { name: 'element', repetition_type: 'OPTIONAL', num_children: 2 },
-  { name: 'key', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-  { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
-];
-
 const PLAIN = process.env.HY_PLAIN === '1' ? { encoding: 'PLAIN' as const } : {};
 
 function hyColumns(records: KafkaRecord[]) {
@@ -293,7 +279,7 @@ function hyparquetVariant(codec: 'SNAPPY' | 'GZIP' | 'ZSTD', mode: 'sync' | 'asy
         parquetWriteFile({
           filename: path,
           columnData,
-          schema: HY_SCHEMA,
+          schema: SEGMENT_SCHEMA,
           codec,
           ...(compressors ? { compressors } : {}),
           rowGroupSize: ctx.rowGroupRows,
@@ -304,7 +290,7 @@ function hyparquetVariant(codec: 'SNAPPY' | 'GZIP' | 'ZSTD', mode: 'sync' | 'asy
       const out = await asyncFileWriter(path);
       const pq = new HyWriter({
         writer: out.writer,
-        schema: HY_SCHEMA,
+        schema: SEGMENT_SCHEMA,
         codec,
         ...(compressors ? { compressors } : {}),
         kvMetadata: kvList(ctx.kv),

@@ -22,9 +22,10 @@ import { constants as zlib, zstdCompressSync } from 'node:zlib';
 import { parentPort } from 'node:worker_threads';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { ColumnSource } from 'hyparquet-writer';
-import type { CompressionCodec, SchemaElement } from 'hyparquet';
+import type { CompressionCodec } from 'hyparquet';
 import { compressSync as snappyCompressSync } from 'snappy';
 import { unpackRecords } from './pack.ts';
+import { SEGMENT_SCHEMA } from './schema.ts';
 
 export type EncoderCodec = 'zstd' | 'snappy' | 'none';
 
@@ -50,26 +51,6 @@ export type EncoderRequest =
 export type EncoderReply =
   | { type: 'done'; id: number; sha256: string }
   | { type: 'failed'; id: number; message: string; errno?: string };
-
-/**
- * The archive's Parquet schema (format version 1). DuckDB reads it as `"offset" BIGINT,
- * "timestamp" BIGINT, timestamp_type INTEGER, "key" BLOB, "value" BLOB, headers STRUCT("key"
- * VARCHAR, "value" BLOB)[]`, the types of the segments DuckDB wrote before this encoder, so
- * segments of either writer read alike.
- */
-const SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: 6 },
-  { name: 'offset', type: 'INT64', repetition_type: 'REQUIRED' },
-  { name: 'timestamp', type: 'INT64', repetition_type: 'REQUIRED' },
-  { name: 'timestamp_type', type: 'INT32', repetition_type: 'REQUIRED' },
-  { name: 'key', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
-  { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
-  { name: 'headers', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-  { name: 'element', repetition_type: 'OPTIONAL', num_children: 2 },
-  { name: 'key', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-  { name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
-];
 
 /** A header with its key as UTF-8 bytes (hyparquet-writer writes them as they are). */
 type Header = { key: Uint8Array; value: Uint8Array | null };
@@ -185,7 +166,7 @@ function handle(msg: Exclude<EncoderRequest, { type: 'close' }>): EncoderReply |
       try {
         const writer = new ParquetWriter({
           writer: fileWriter(fd),
-          schema: SCHEMA,
+          schema: SEGMENT_SCHEMA,
           codec: CODECS[msg.codec],
           compressors: compressor(msg.codec, msg.level),
           createdBy: msg.createdBy,
