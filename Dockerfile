@@ -8,7 +8,7 @@
 # Configuration comes from KAFKA_ARCHIVE_* environment variables (README, "Configuration") or a
 # YAML file mounted into the container and passed with `--config <file>`.
 #
-# Debian (glibc) base images: the native dependencies (@duckdb/node-api, lz4-napi, snappy) ship
+# Debian (glibc) base images: the native dependencies (lz4-napi, snappy) ship
 # prebuilt linux-x64 and linux-arm64 glibc binaries. Install scripts are not needed by any
 # production dependency nor by the TypeScript build, so npm runs with --ignore-scripts.
 
