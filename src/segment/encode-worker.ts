@@ -6,8 +6,10 @@
  *
  *   begin  {id, tmp, codec, rowGroupRows, kv, shaKey}
  *                                   opens tmp and writes the Parquet header
- *   rows   {id, buf}  (transferred) packed records: hashed, split into columns; every full row
- *                                   group is encoded, compressed and written to tmp
+ *   rows   {id, buf}                packed records (a shared slice of PackedRecords, or a slice
+ *                                   packed and transferred by the writer): hashed, split into
+ *                                   columns; every full row group is encoded, compressed and
+ *                                   written to tmp
  *   finish {id}                     writes the last row group and the footer (KV metadata with
  *                                   the content SHA-256), closes tmp; answers {id, sha256}
  *   abort  {id}                     closes and removes what was begun

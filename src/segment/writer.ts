@@ -259,9 +259,9 @@ export class SegmentWriter {
   }
 
   /**
-   * Ends the encoder thread: it finishes what it is doing and exits by itself (terminating it in
-   * the middle of a DuckDB call aborts the whole process). Resolves when it has exited; one that
-   * has not within CLOSE_MS is terminated.
+   * Ends the encoder thread: it finishes the messages sent before and exits by itself, removing
+   * the temporary file of any segment still open. Resolves when it has exited; one that has not
+   * within CLOSE_MS is terminated.
    */
   async close(): Promise<void> {
     const w = this.worker;
