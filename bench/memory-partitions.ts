@@ -10,16 +10,18 @@
  *
  *   npx tsx bench/memory-partitions.ts --brokers 127.0.0.1:9092 \
  *     [--layouts 10x100,100x100] [--records 200000] [--big-every 2000] [--max-buffered 512MiB]
- *     [--client kafkajs|platformatic]
+ *     [--client kafkajs|platformatic] [--values pattern|random]
+ *     [--fetch-max-bytes 16MiB] [--fetch-max-bytes-per-partition 4MiB]
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as KafkaJS from 'kafkajs';
-import { loadKafkajs, newKafka, procStats } from './lib/kafka.js';
+import { PRODUCT_FETCH, loadKafkajs, newKafka, procStats } from './lib/kafka.js';
 import { mulberry32 } from './lib/records.js';
 import { fmt, intFlag, MiB, parseFlags, sleep, table } from './lib/util.js';
 
@@ -30,6 +32,9 @@ const flags = parseFlags(process.argv.slice(2), {
   'big-every': '2000',
   'max-buffered': '512MiB',
   client: 'kafkajs',
+  values: 'pattern',
+  'fetch-max-bytes': '',
+  'fetch-max-bytes-per-partition': '',
   'timeout-s': '1800',
 });
 const brokers = String(flags.brokers).split(',');
@@ -43,6 +48,25 @@ const client = String(flags.client);
 if (client !== 'kafkajs' && client !== 'platformatic') {
   throw new Error('--client kafkajs|platformatic');
 }
+// pattern: every byte of a value the same (lz4 shrinks a 1 MiB value to about 4 KiB, so one
+// fetch response decodes to far more than its wire size); random: incompressible bytes.
+const valueKind = String(flags.values);
+if (valueKind !== 'pattern' && valueKind !== 'random') throw new Error('--values pattern|random');
+// kafka.fetch.* for the product, and the same sizes for the bare consumer (else PRODUCT_FETCH).
+const mib = (flag: string): number | undefined => {
+  const t = String(flags[flag]);
+  if (t === '') return undefined;
+  const m = /^(\d+)MiB$/.exec(t);
+  if (m === null) throw new Error(`--${flag} must be <n>MiB`);
+  return Number(m[1]) * MiB;
+};
+const fetchMaxBytes = mib('fetch-max-bytes');
+const fetchMaxPerPartition = mib('fetch-max-bytes-per-partition');
+const bareFetch = {
+  ...PRODUCT_FETCH,
+  ...(fetchMaxBytes !== undefined ? { maxBytes: fetchMaxBytes } : {}),
+  ...(fetchMaxPerPartition !== undefined ? { maxBytesPerPartition: fetchMaxPerPartition } : {}),
+};
 const layouts = String(flags.layouts)
   .split(',')
   .map((l) => {
@@ -115,7 +139,7 @@ async function produce(
       const topic = names[Math.floor(slot / partitions)] as string;
       const size = j % bigEvery === bigEvery - 1 ? MiB : Math.floor(rnd() * 2048);
       if (size === MiB) big++;
-      const value = Buffer.alloc(size, j & 0xff);
+      const value = valueKind === 'random' ? randomBytes(size) : Buffer.alloc(size, j & 0xff);
       payload += size + 8;
       const list = byTopic.get(topic) ?? byTopic.set(topic, []).get(topic)!;
       list.push({
@@ -148,6 +172,34 @@ async function produce(
   return { payload, big, ms: performance.now() - t0 };
 }
 
+/** The bare kafkajs consumer (bench/lib/bare-group-consumer.ts) on the same topics, a new group. */
+async function bareConsumer(
+  prefix: string,
+): Promise<{ records: number; seconds: number; peakRssBytes: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, 'lib/bare-group-consumer.ts'),
+      '--brokers',
+      brokers.join(','),
+      '--pattern',
+      `${prefix}-.*`,
+      '--group',
+      `bare-${prefix}`,
+      '--records',
+      String(M),
+      '--fetch',
+      JSON.stringify(bareFetch),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  if (code !== 0) throw new Error(`the bare consumer exited with ${code}`);
+  return JSON.parse(out) as { records: number; seconds: number; peakRssBytes: number };
+}
+
 async function metric(port: number, name: string): Promise<number> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -167,6 +219,8 @@ interface Row {
   seconds: number;
   peakRss: number;
   sampledPeak: number;
+  /** The bare kafkajs consumer's peak RSS on the same topics (kafkajs runs only). */
+  bareRss: number | null;
 }
 
 async function runOne(topics: number, partitions: number): Promise<Row> {
@@ -181,6 +235,12 @@ async function runOne(topics: number, partitions: number): Promise<Row> {
       .map((l) => l.toFixed(2))
       .join(' ')})`,
   );
+  const bare = client === 'kafkajs' ? await bareConsumer(prefix) : null;
+  if (bare !== null) {
+    console.log(
+      `  bare kafkajs consumer: ${bare.records.toLocaleString('en-US')} records in ${fmt(bare.seconds)} s, peak RSS ${fmt(bare.peakRssBytes / MiB, 0)} MiB`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'ka-bench-mem-'));
   const port = await freePort();
   const t0 = performance.now();
@@ -203,6 +263,12 @@ async function runOne(topics: number, partitions: number): Promise<Row> {
         ...(client !== 'kafkajs' ? { KAFKA_ARCHIVE_KAFKA__CLIENT: client } : {}),
         KAFKA_ARCHIVE_DATA_DIR: dir,
         KAFKA_ARCHIVE_ARCHIVER__MAX_BUFFERED_BYTES: String(budget),
+        ...(fetchMaxBytes !== undefined
+          ? { KAFKA_ARCHIVE_KAFKA__FETCH__MAX_BYTES: String(fetchMaxBytes) }
+          : {}),
+        ...(fetchMaxPerPartition !== undefined
+          ? { KAFKA_ARCHIVE_KAFKA__FETCH__MAX_BYTES_PER_PARTITION: String(fetchMaxPerPartition) }
+          : {}),
         KAFKA_ARCHIVE_ARCHIVER__FLUSH_INTERVAL_MS: '5000',
         KAFKA_ARCHIVE_TIERING__ENABLED: 'false',
         KAFKA_ARCHIVE_DISK__MONITOR__ENABLED: 'false',
@@ -263,11 +329,12 @@ async function runOne(topics: number, partitions: number): Promise<Row> {
     seconds,
     peakRss: ps?.peakRssBytes ?? sampledPeak,
     sampledPeak,
+    bareRss: bare?.peakRssBytes ?? null,
   };
 }
 
 console.log(
-  `node ${process.version}, client ${client}, archiver.maxBufferedBytes ${budgetText}, ${new Date().toISOString()}`,
+  `node ${process.version}, client ${client}, archiver.maxBufferedBytes ${budgetText}, values ${valueKind}, fetch ${fmt(bareFetch.maxBytes / MiB, 0)} MiB / ${fmt(bareFetch.maxBytesPerPartition / MiB, 0)} MiB per partition${client === 'kafkajs' || fetchMaxBytes !== undefined ? '' : ' (bare consumer; the product: its client defaults)'}, ${new Date().toISOString()}`,
 );
 const rows: Row[] = [];
 for (const l of layouts) {
@@ -291,6 +358,8 @@ function printTable(): void {
         'peak RSS MiB (VmHWM)',
         'budget MiB',
         'overhead MiB (peak - budget)',
+        'bare consumer peak MiB',
+        'archiver overhead MiB (peak - bare - budget)',
       ],
       rows.map((r) => [
         r.layout,
@@ -301,6 +370,8 @@ function printTable(): void {
         fmt(r.peakRss / MiB, 0),
         fmt(budget / MiB, 0),
         fmt((r.peakRss - budget) / MiB, 0),
+        r.bareRss === null ? '-' : fmt(r.bareRss / MiB, 0),
+        r.bareRss === null ? '-' : fmt((r.peakRss - r.bareRss - budget) / MiB, 0),
       ]),
     )}`,
   );

@@ -19,10 +19,10 @@ const consumer = new Consumer({
   clientId: 'bench-baseline-platformatic',
   bootstrapBrokers: String(flags.brokers).split(','),
   groupId: String(flags.group),
-  // The fetch sizes of src/kafka/platformatic/consumer.ts (FETCH).
+  // The product's fetch sizes (the `kafka.fetch.*` defaults) and wait (platformatic FETCH).
   isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-  maxBytes: 8 * 1024 * 1024,
-  maxBytesPerPartition: 2 * 1024 * 1024,
+  maxBytes: 4 * 1024 * 1024,
+  maxBytesPerPartition: 1024 * 1024,
   maxWaitTime: 500,
   sessionTimeout: 30_000,
   rebalanceTimeout: 60_000,

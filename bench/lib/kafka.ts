@@ -35,12 +35,12 @@ export function newKafka(kafkajs: typeof KafkaJS, brokers: string[], clientId: s
   });
 }
 
-/** The consumer settings the product uses (src/kafka/kafkajs/client.ts), for a like-for-like baseline. */
+/** The consumer settings the product uses (src/kafka/kafkajs/client.ts, `kafka.fetch.*` defaults), for a like-for-like baseline. */
 export const PRODUCT_FETCH = {
   readUncommitted: false,
   allowAutoTopicCreation: false,
-  maxBytesPerPartition: 4 * 1024 * 1024,
-  maxBytes: 16 * 1024 * 1024,
+  maxBytesPerPartition: 1024 * 1024,
+  maxBytes: 4 * 1024 * 1024,
   sessionTimeout: 30_000,
   rebalanceTimeout: 60_000,
   heartbeatInterval: 3_000,

@@ -12,6 +12,7 @@ import type {
   TopicPartition,
 } from '../kafka/index.js';
 import type { ArchivedHighWatermark } from '../catalog/index.js';
+import type { KafkaRecord } from '../record.js';
 import { parseStream, segmentRelPath } from '../archive/index.js';
 import type { SegmentMeta, SegmentWriter } from '../segment/index.js';
 import { backoffMs, sleep } from '../util/backoff.js';
@@ -76,6 +77,9 @@ export interface ArchiverStats {
 
 /** While Kafka stays unusable, the same problem is logged again at most this often. */
 const KAFKA_WARN_WINDOW_MS = 60_000;
+
+/** The longest stretch a batch is worked through without letting the event loop turn. */
+const BATCH_SLICE_MS = 10;
 
 interface PartitionState {
   tp: TopicPartition;
@@ -612,7 +616,17 @@ export class Archiver {
       if (!state.owned || this.stopping || state.diverged || state.recreated) return;
     }
     if (batch.nextOffset <= state.nextOffset) return; // all already held or archived
-    for (const r of batch.records) {
+    // The client hands its batches over in the turn that decoded the whole fetch response:
+    // start on a new turn, and hand the loop back whenever a slice has run long.
+    if (!(await this.nextTurn(state))) return;
+    let sliceStart = performance.now();
+    const { records } = batch;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as KafkaRecord;
+      if (i % 256 === 255 && performance.now() - sliceStart > BATCH_SLICE_MS) {
+        if (!(await this.nextTurn(state))) return;
+        sliceStart = performance.now();
+      }
       if (r.offset < state.nextOffset) continue;
       const size = recordSize(r);
       if (state.buffer.wouldOverflow(r, size)) this.sealBuffer(state, r.offset - 1n);
@@ -627,6 +641,22 @@ export class Archiver {
     }
     if (this.pausedReason !== null) this.consumer?.pause([state.tp]);
     await this.applyBackPressure(state, control);
+  }
+
+  /**
+   * Lets the event loop turn (timers, heartbeats, HTTP, I/O), then tells whether the batch may
+   * go on into this state: still owned and current, and the archiver not stopping. Records after
+   * a revocation stay in Kafka for the next owner, as with any batch not yet handed over.
+   */
+  private async nextTurn(state: PartitionState): Promise<boolean> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return (
+      state.owned &&
+      !this.stopping &&
+      !state.diverged &&
+      !state.recreated &&
+      this.states.get(state.key) === state
+    );
   }
 
   /**

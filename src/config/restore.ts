@@ -11,10 +11,11 @@ export function restoreStateDir(config: Config): string {
  * (`kafka.*`); `brokers` (e.g. `--target-brokers`) replaces its broker list.
  */
 export function restoreTargetKafka(config: Config, brokers?: string[]): KafkaConfig {
-  // The target cluster is spoken to with the same client library as the source (kafka.client).
+  // The target cluster is spoken to with the same client library as the source (kafka.client)
+  // and read with the same fetch sizes (they bound this process's memory, not the cluster's).
   const base: KafkaConfig =
     config.restore.target !== undefined
-      ? { ...config.restore.target, client: config.kafka.client }
+      ? { ...config.restore.target, client: config.kafka.client, fetch: config.kafka.fetch }
       : config.kafka;
   return brokers !== undefined && brokers.length > 0 ? { ...base, brokers } : base;
 }

@@ -159,6 +159,17 @@ const kafkaSchema = z
       .enum(['kafkajs', 'platformatic'], { error: 'expected one of: kafkajs, platformatic' })
       .default('kafkajs'),
     brokers: brokerList.default(['127.0.0.1:9092']),
+    /**
+     * Fetch sizes of this process's consumers, in wire bytes (compressed batches decode to
+     * more). Both clients decode a whole response at once on the event loop, so the response
+     * is kept small: 4 MiB measured faster than 8 and 16 (bench/RESULTS.md).
+     */
+    fetch: z
+      .strictObject({
+        maxBytes: bytes().default(4 * 2 ** 20),
+        maxBytesPerPartition: bytes().default(2 ** 20),
+      })
+      .prefault({}),
     ...kafkaFields,
   })
   .superRefine(requireSslForTls)

@@ -29,6 +29,12 @@ export interface PartitionBatch extends TopicPartition {
   highWatermark: bigint;
 }
 
+/** Fetch request sizes in wire bytes (`kafka.fetch.*`, else the client's defaults). */
+export interface FetchSizes {
+  maxBytes: number;
+  maxBytesPerPartition: number;
+}
+
 export interface BatchControl {
   heartbeat(): Promise<void>;
   isRunning(): boolean;

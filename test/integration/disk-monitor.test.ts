@@ -27,7 +27,7 @@ import {
   waitForMetric,
   type ArchiverProcess,
 } from '../helpers/process.js';
-import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
+import { describeMountUsage, mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 
 const kafkaInfo = inject('kafka');
 const log = createLogger({ level: 'silent' });
@@ -102,6 +102,7 @@ describe.skipIf(refused !== null)(`disk watermarks on Kafka ${kafkaInfo.version}
       await drive(p);
     } catch (err) {
       console.log(`[disk monitor test] the archiver's last log lines:\n${logTail(p, 80)}`);
+      console.log(`[disk monitor test] what occupies the volume:\n${describeMountUsage(mountDir)}`);
       throw err;
     }
     proc = null;

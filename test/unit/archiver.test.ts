@@ -153,6 +153,56 @@ describe('Archiver (in-memory Kafka)', () => {
     expect(await archivedOffsets(config().hotDir, 't', 0)).toEqual(range(0, 350));
   });
 
+  it('works through a large batch in slices: timers fire while it is, each record archived once', async () => {
+    const kafka = new FakeKafka();
+    kafka.createTopic('t', 1);
+    const n = 100_000;
+    kafka.batchSize = n; // one batch
+    kafka.produce(
+      't',
+      0,
+      Array.from({ length: n }, (_, i) => ({ value: Buffer.alloc(64, i & 0xff) })),
+    );
+    // An interval timer fires at most once per event-loop turn: count its ticks inside onBatch.
+    let inBatch = false;
+    let ticksInBatch = 0;
+    const timer = setInterval(() => {
+      if (inBatch) ticksInBatch++;
+    }, 1);
+    const client = Object.assign(Object.create(kafka) as FakeKafka, {
+      consumer: (o: { groupId: string }) => {
+        const c = kafka.consumer(o) as FakeConsumer;
+        const start = c.start.bind(c);
+        c.start = (topics, handlers) =>
+          start(topics, {
+            ...handlers,
+            onBatch: async (b, control) => {
+              inBatch = true;
+              try {
+                await handlers.onBatch(b, control);
+              } finally {
+                inBatch = false;
+              }
+            },
+          });
+        return c;
+      },
+    });
+    try {
+      const cfg = config({
+        rotation: { maxRecords: 40_000, maxBytes: 2 ** 30, maxAgeMs: 3_600_000 },
+      });
+      const { archiver, sealed } = await startArchiver(client, cfg);
+      await waitFor('two full segments', () => sealed.length >= 2, 20_000, 10);
+      await archiver.stop();
+      expect(ticksInBatch).toBeGreaterThanOrEqual(2);
+      expect(sealed.map((e) => e.records)).toEqual([40_000, 40_000, 20_000]);
+      expect(await archivedOffsets(cfg.hotDir, 't', 0)).toEqual(range(0, n));
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   it('resumes at max(committed, archived high-water mark + 1)', async () => {
     const kafka = new FakeKafka();
     kafka.createTopic('t', 1);

@@ -14,6 +14,7 @@ import type {
   BrokerLogDirs,
   CommittedOffset,
   ConsumerHandlers,
+  FetchSizes,
   GroupConsumer,
   GroupDescription,
   KafkaClient,
@@ -105,6 +106,7 @@ class KafkajsConsumer implements GroupConsumer {
     private readonly kafka: KafkaJS.Kafka,
     private readonly groupId: string,
     private readonly log: Logger,
+    private readonly fetch: FetchSizes,
     private readonly sessionTimeoutMs = 30_000,
   ) {}
 
@@ -114,9 +116,8 @@ class KafkajsConsumer implements GroupConsumer {
       groupId: this.groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      // Bounded fetches: kafkajs decodes a whole fetch response synchronously on the event loop.
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytesPerPartition: this.fetch.maxBytesPerPartition,
+      maxBytes: this.fetch.maxBytes,
       sessionTimeout: this.sessionTimeoutMs,
       rebalanceTimeout: 60_000,
       heartbeatInterval: Math.max(100, Math.min(3_000, Math.floor(this.sessionTimeoutMs / 3))),
@@ -577,6 +578,7 @@ async function readCommittedRanges(
   ranges: PartitionRange[],
   onRecords: (tp: TopicPartition, records: KafkaRecord[]) => Promise<void> | void,
   log: Logger,
+  fetch: FetchSizes,
 ): Promise<void> {
   const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
   const want = new Map<string, PartitionRange>();
@@ -592,8 +594,8 @@ async function readCommittedRanges(
     groupId: `kafka-archive-reader-${randomUUID()}`,
     readUncommitted: false,
     allowAutoTopicCreation: false,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
+    maxBytesPerPartition: fetch.maxBytesPerPartition,
+    maxBytes: fetch.maxBytes,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
   });
@@ -691,6 +693,8 @@ export function createKafkajsClient(
     retry: { retries: options.retries ?? 8, initialRetryTime: 300, maxRetryTime: 30_000 },
   };
   const kafka = new kafkajs.Kafka(kafkaOptions);
+  // kafka.fetch.*: kafkajs decodes a whole fetch response on the event loop (lz4 off it).
+  const fetch: FetchSizes = config.fetch;
   // Admin clients connect with few retries of their own (kafkajs applies the client's retry
   // settings to connecting): callers retry on their own schedule (the archiver with back-off,
   // logging once per window), so an unreachable cluster is reported in seconds, not after a
@@ -721,7 +725,7 @@ export function createKafkajsClient(
       );
     },
     consumer({ groupId, sessionTimeoutMs }) {
-      return new KafkajsConsumer(kafka, groupId, log, sessionTimeoutMs);
+      return new KafkajsConsumer(kafka, groupId, log, fetch, sessionTimeoutMs);
     },
     async producer(options = {}) {
       const p = kafka.producer({
@@ -760,7 +764,7 @@ export function createKafkajsClient(
       return new KafkajsTransactionalProducer(p, CODECS[o.compression], o.transactionalId);
     },
     readCommitted(ranges, onRecords) {
-      return readCommittedRanges(kafka, ranges, onRecords, log);
+      return readCommittedRanges(kafka, ranges, onRecords, log, fetch);
     },
   };
 }

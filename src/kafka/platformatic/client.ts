@@ -33,6 +33,7 @@ export function createPlatformaticClient(
 ): KafkaClient {
   installVarInt64Fix();
   const settings = clientSettings(config);
+  const sizes = config.fetch;
   const adminSettings = {
     ...settings,
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
@@ -71,7 +72,7 @@ export function createPlatformaticClient(
       return new PlatformaticAdmin(await connected(new PltAdmin({ ...adminSettings })));
     },
     consumer({ groupId, sessionTimeoutMs }) {
-      return new PlatformaticConsumer(settings, groupId, klog, sessionTimeoutMs);
+      return new PlatformaticConsumer(settings, groupId, klog, sizes, sessionTimeoutMs);
     },
     async producer(options = {}) {
       const idempotent = options.idempotent ?? true;
@@ -116,7 +117,7 @@ export function createPlatformaticClient(
       return tp;
     },
     readCommitted(ranges, onRecords) {
-      return readCommittedRanges(settings, ranges, onRecords, klog);
+      return readCommittedRanges(settings, ranges, onRecords, klog, sizes);
     },
   };
 }

@@ -12,6 +12,7 @@ import { backoffMs, sleep } from '../../util/backoff.js';
 import type {
   BatchControl,
   ConsumerHandlers,
+  FetchSizes,
   GroupConsumer,
   TopicPartition,
   TopicPartitionOffset,
@@ -67,6 +68,7 @@ export class PlatformaticConsumer implements GroupConsumer {
     private readonly settings: ClientSettings,
     private readonly groupId: string,
     log: Logger,
+    private readonly sizes: FetchSizes,
     private readonly sessionTimeoutMs = 30_000,
   ) {
     this.log = log.child({ groupId });
@@ -92,7 +94,7 @@ export class PlatformaticConsumer implements GroupConsumer {
       autocommit: false,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       minBytes: 1,
-      maxBytes: FETCH.maxBytes,
+      maxBytes: this.sizes.maxBytes,
       maxWaitTime: FETCH.maxWaitMs,
     });
     this.consumer = consumer;
@@ -265,7 +267,7 @@ export class PlatformaticConsumer implements GroupConsumer {
     const consumer = this.consumer;
     const pool = this.pool;
     if (wanted.length === 0 || consumer === null || pool === null) return null;
-    return fetchRound(consumer, pool, this.topics, wanted, this.generation);
+    return fetchRound(consumer, pool, this.topics, wanted, this.generation, this.sizes);
   }
 
   /** Hand the round's batches to onBatch, one at a time, where nothing made them stale. */

@@ -4,20 +4,17 @@ import {
   type ConnectionPool,
   type Consumer,
 } from '@platformatic/kafka';
-import type { PartitionBatch } from '../types.js';
+import type { FetchSizes, PartitionBatch } from '../types.js';
 import { hasApiError, responseOf } from './errors.js';
 import { decodePartition, type RawPartition } from './records.js';
 
 /**
- * Fetch sizes: @platformatic/kafka parses and decompresses a whole fetch response in one
- * synchronous step on the event loop (lz4 in WebAssembly, zstd through zlib's sync call). Measured
- * here on lz4 batches of 1 KiB records (2.4x compression): about 6 ms of CPU per MiB on the wire
- * for parsing plus 2 ms for this adapter's decoding, so a response is kept to 8 MiB (2 MiB per
- * partition), about 65 ms; kafkajs, which decompresses off the main thread, reads 16 MiB.
+ * The fetch wait. The sizes are `kafka.fetch.*`: @platformatic/kafka parses and decompresses a
+ * whole fetch response in one synchronous step on the event loop (lz4 in WebAssembly, zstd
+ * through zlib's sync call), about 6 ms of CPU per MiB on the wire for parsing plus 2 ms for this
+ * adapter's decoding (lz4 batches of 1 KiB records, 2.4x compression).
  */
 export const FETCH = {
-  maxBytes: 8 * 1024 * 1024,
-  maxBytesPerPartition: 2 * 1024 * 1024,
   maxWaitMs: 500,
 } as const;
 
@@ -63,6 +60,7 @@ export async function fetchRound(
   topics: string[],
   wanted: Requested[],
   generation: number,
+  sizes: FetchSizes,
 ): Promise<Round> {
   const requested = new Map(wanted.map((r) => [keyOf(r.topic, r.partition), r]));
   const out: Round = {
@@ -101,7 +99,7 @@ export async function fetchRound(
         node,
         connectionPool: pool,
         minBytes: 1,
-        maxBytes: FETCH.maxBytes,
+        maxBytes: sizes.maxBytes,
         maxWaitTime: FETCH.maxWaitMs,
         isolationLevel: FetchIsolationLevels.READ_COMMITTED,
         topics: [...topics].map(([topicId, parts]) => ({
@@ -109,7 +107,7 @@ export async function fetchRound(
           partitions: parts.map((p) => ({
             partition: p.partition,
             fetchOffset: p.offset,
-            partitionMaxBytes: FETCH.maxBytesPerPartition,
+            partitionMaxBytes: sizes.maxBytesPerPartition,
             currentLeaderEpoch: -1,
             lastFetchedEpoch: -1,
           })),

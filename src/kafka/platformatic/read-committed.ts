@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ArchiveError, ErrorCodes } from '../../errors.js';
 import type { Logger } from '../../log/index.js';
 import { backoffMs, sleep } from '../../util/backoff.js';
-import type { KafkaRecord, PartitionRange, TopicPartition } from '../types.js';
+import type { FetchSizes, KafkaRecord, PartitionRange, TopicPartition } from '../types.js';
 import { describeKafkaError, toArchiveError } from './errors.js';
 import { fetchRound, keyOf, type Requested } from './fetch-round.js';
 import { fetchPool, forwardClientEvents, type ClientSettings } from './options.js';
@@ -21,6 +21,7 @@ export async function readCommittedRanges(
   ranges: PartitionRange[],
   onRecords: (tp: TopicPartition, records: KafkaRecord[]) => Promise<void> | void,
   log: Logger,
+  sizes: FetchSizes,
 ): Promise<void> {
   const want = new Map<string, PartitionRange>();
   const position = new Map<string, bigint>();
@@ -49,7 +50,7 @@ export async function readCommittedRanges(
         partition: r.partition,
         offset: position.get(k) ?? r.fromOffset,
       }));
-      const round = await fetchRound(consumer, pool, topics, wanted, 0);
+      const round = await fetchRound(consumer, pool, topics, wanted, 0, sizes);
       if (round.outOfRange.length > 0) {
         const r = round.outOfRange[0] as (typeof round.outOfRange)[number];
         throw new ArchiveError(
