@@ -53,6 +53,7 @@ const base =
   kafkaModule.createKafkaClient?.(config.kafka, log) ??
   (kafkaModule.createKafkajsClient as typeof KafkaModule.createKafkajsClient)(config.kafka, log);
 const kafka: KafkaClient = {
+  load: async () => (base as Partial<KafkaClient>).load?.(), // older checkouts have no load()
   admin: () => base.admin(),
   producer: (o) => base.producer(o),
   transactionalProducer: (o) => base.transactionalProducer(o),

@@ -15,6 +15,7 @@ export function lazyClient(load: () => Promise<KafkaClient>): KafkaClient {
   let loaded: Promise<KafkaClient> | null = null;
   const client = () => (loaded ??= load());
   return {
+    load: async () => (await client()).load(),
     admin: async () => (await client()).admin(),
     producer: async (options) => (await client()).producer(options),
     transactionalProducer: async (options) => (await client()).transactionalProducer(options),

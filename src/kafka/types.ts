@@ -219,6 +219,12 @@ export interface GroupDescription {
 }
 
 export interface KafkaClient {
+  /**
+   * Loads now what the client would otherwise load on first use: modules whose import compiles
+   * for most of a second on the event loop (@platformatic/kafka's option schemas). A service
+   * calls it while starting, before it joins a group or serves requests.
+   */
+  load(): Promise<void>;
   admin(): Promise<Admin>;
   consumer(options: {
     groupId: string;

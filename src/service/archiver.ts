@@ -105,6 +105,8 @@ export async function createArchiverService(config: Config, log: Logger): Promis
   const catalogLog = log.child({ component: 'catalog' });
   const catalog = await openServiceCatalog(config, catalogLog);
   const kafka = createKafkaClient(config, log);
+  // Now, not at the first assignment: loading can block the event loop for most of a second.
+  await kafka.load();
   const store = createObjectStore(config.storage, log);
   const archiver = new Archiver({
     kafka,

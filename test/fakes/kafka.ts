@@ -184,6 +184,8 @@ export class FakeKafka implements KafkaClient {
     };
   }
 
+  async load(): Promise<void> {}
+
   async readCommitted(
     ranges: PartitionRange[],
     onRecords: (tp: TopicPartition, records: KafkaRecord[]) => Promise<void> | void,

@@ -704,6 +704,10 @@ export function createKafkajsClient(
     retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 5_000 },
   });
   return {
+    async load() {
+      // The other client answers DescribeLogDirs and topic ids (see KafkajsAdmin).
+      await import('../platformatic/client.js');
+    },
     async admin() {
       const a = adminKafka.admin();
       try {

@@ -68,6 +68,9 @@ export function createPlatformaticClient(
     }
   }
   return {
+    async load() {
+      // Imported with this module.
+    },
     async admin() {
       return new PlatformaticAdmin(await connected(new PltAdmin({ ...adminSettings })));
     },
