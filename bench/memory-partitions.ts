@@ -40,10 +40,20 @@ const flags = parseFlags(process.argv.slice(2), {
 const brokers = String(flags.brokers).split(',');
 const M = intFlag(flags, 'records');
 const bigEvery = intFlag(flags, 'big-every');
+/** A `<n>MiB` flag in bytes; undefined when the flag is empty. */
+const mib = (flag: string): number | undefined => {
+  const t = String(flags[flag]);
+  if (t === '') return undefined;
+  const m = /^(\d+)MiB$/.exec(t);
+  if (m === null) throw new Error(`--${flag} must be <n>MiB`);
+  return Number(m[1]) * MiB;
+};
 const budgetText = String(flags['max-buffered']);
-const budgetMatch = /^(\d+)MiB$/.exec(budgetText);
-if (budgetMatch === null) throw new Error('--max-buffered must be <n>MiB');
-const budget = Number(budgetMatch[1]) * MiB;
+const budget: number =
+  mib('max-buffered') ??
+  (() => {
+    throw new Error('--max-buffered must be <n>MiB');
+  })();
 const client = String(flags.client);
 if (client !== 'kafkajs' && client !== 'platformatic') {
   throw new Error('--client kafkajs|platformatic');
@@ -53,13 +63,6 @@ if (client !== 'kafkajs' && client !== 'platformatic') {
 const valueKind = String(flags.values);
 if (valueKind !== 'pattern' && valueKind !== 'random') throw new Error('--values pattern|random');
 // kafka.fetch.* for the product, and the same sizes for the bare consumer (else PRODUCT_FETCH).
-const mib = (flag: string): number | undefined => {
-  const t = String(flags[flag]);
-  if (t === '') return undefined;
-  const m = /^(\d+)MiB$/.exec(t);
-  if (m === null) throw new Error(`--${flag} must be <n>MiB`);
-  return Number(m[1]) * MiB;
-};
 const fetchMaxBytes = mib('fetch-max-bytes');
 const fetchMaxPerPartition = mib('fetch-max-bytes-per-partition');
 const bareFetch = {
@@ -334,7 +337,7 @@ async function runOne(topics: number, partitions: number): Promise<Row> {
 }
 
 console.log(
-  `node ${process.version}, client ${client}, archiver.maxBufferedBytes ${budgetText}, values ${valueKind}, fetch ${fmt(bareFetch.maxBytes / MiB, 0)} MiB / ${fmt(bareFetch.maxBytesPerPartition / MiB, 0)} MiB per partition${client === 'kafkajs' || fetchMaxBytes !== undefined ? '' : ' (bare consumer; the product: its client defaults)'}, ${new Date().toISOString()}`,
+  `node ${process.version}, client ${client}, archiver.maxBufferedBytes ${budgetText}, values ${valueKind}, fetch ${fmt(bareFetch.maxBytes / MiB, 0)} MiB / ${fmt(bareFetch.maxBytesPerPartition / MiB, 0)} MiB per partition, ${new Date().toISOString()}`,
 );
 const rows: Row[] = [];
 for (const l of layouts) {

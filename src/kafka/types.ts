@@ -29,7 +29,7 @@ export interface PartitionBatch extends TopicPartition {
   highWatermark: bigint;
 }
 
-/** Fetch request sizes in wire bytes (`kafka.fetch.*`, else the client's defaults). */
+/** Fetch request sizes in wire bytes (`kafka.fetch.*`). */
 export interface FetchSizes {
   maxBytes: number;
   maxBytesPerPartition: number;
