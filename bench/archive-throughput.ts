@@ -31,6 +31,7 @@
  * compares a product run with the same client's bare consumer.
  */
 import { spawn, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, readdir, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -421,6 +422,11 @@ async function runKcat(): Promise<RunResult> {
   };
 }
 
+/** Whether a command of that name is on PATH (kcat is an optional reference). */
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, cmd)));
+}
+
 const kafkaBackupBin = String(flags['kafka-backup']);
 interface KafkaBackupRestore {
   command: string;
@@ -633,8 +639,13 @@ try {
       }
       results.push(r);
       await rm(join(work, run), { recursive: true, force: true });
-    } else if (run === 'kcat') results.push(await runKcat());
-    else if (run === 'kafka-backup') {
+    } else if (run === 'kcat') {
+      if (!onPath('kcat')) {
+        console.log('  kcat: skipped (no kcat on PATH; Debian and Ubuntu: apt-get install kcat)');
+        continue;
+      }
+      results.push(await runKcat());
+    } else if (run === 'kafka-backup') {
       if (kafkaBackupBin === '') {
         console.log(
           '  kafka-backup: skipped (no --kafka-backup /path/to/kafka-backup and no KAFKA_BACKUP_BIN)',
@@ -772,7 +783,11 @@ if (cli) {
         label,
         '-',
         '-',
-        prefix === 'peer: kafka-backup' ? 'skipped (no binary)' : 'not run',
+        prefix === 'peer: kafka-backup'
+          ? 'skipped (no binary)'
+          : prefix === 'native: kcat' && !onPath('kcat')
+            ? 'skipped (no kcat on PATH)'
+            : 'not run',
       ]);
       continue;
     }

@@ -21,9 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import {
-  DuckDBAppender,
   DuckDBInstance,
-  type DuckDBDataChunk,
   type DuckDBBlobValue,
   type DuckDBListValue,
   type DuckDBStructValue,
@@ -68,36 +66,17 @@ interface WriteContext {
 
 const PRODUCT_HEADERS = 'list<struct<key string, value binary>> (standard 3-level LIST)';
 
-/** A SegmentWriter per child process, like the archiver (one DuckDB instance, reused). */
+/** A SegmentWriter per child process, like the archiver (one encoder thread, reused). */
 let segmentWriter: SegmentWriter | null = null;
 
-/**
- * DuckDB's appender buffers appended chunks and moves them into the table in one synchronous
- * step every 204,800 rows and at close. `flushEachChunk` (a benchmark-only experiment, src/ is
- * unchanged) patches DuckDBAppender so every appended 2048-row chunk is flushed at once, which
- * spreads that work over the writer's setImmediate yields.
- */
-let appenderPatched = false;
-function flushEachChunk(): void {
-  if (appenderPatched) return;
-  appenderPatched = true;
-  const proto = DuckDBAppender.prototype;
-  const append = proto.appendDataChunk;
-  proto.appendDataChunk = function (this: DuckDBAppender, chunk: DuckDBDataChunk) {
-    append.call(this, chunk);
-    this.flushSync();
-  };
-}
-
-function productVariant(codec: 'zstd' | 'snappy', flushChunks = false): Variant {
+function productVariant(codec: 'zstd' | 'snappy'): Variant {
   return {
-    id: `product-${codec}${flushChunks ? '-flush' : ''}`,
-    library: `SegmentWriter (DuckDB)${flushChunks ? ' + appender.flushSync() per chunk (bench patch)' : ''}`,
+    id: `product-${codec}`,
+    library: 'SegmentWriter (hyparquet-writer on the encoder thread)',
     codec: codec.toUpperCase(),
-    mode: 'appender chunks, COPY on DuckDB threads',
+    mode: 'packed slices, a row group at a time, off the event loop',
     headers: PRODUCT_HEADERS,
     async write(path, records) {
-      if (flushChunks) flushEachChunk();
       segmentWriter ??= new SegmentWriter();
       const first = records[0] as KafkaRecord;
       const last = records[records.length - 1] as KafkaRecord;
@@ -307,7 +286,6 @@ const VARIANTS: Variant[] = [
   parquetjsVariant('SNAPPY'),
   productVariant('zstd'),
   productVariant('snappy'),
-  productVariant('zstd', true),
   hyparquetVariant('SNAPPY', 'sync'),
   hyparquetVariant('SNAPPY', 'async'),
   hyparquetVariant('GZIP', 'async'),

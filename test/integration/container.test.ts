@@ -74,6 +74,7 @@ describe(`the CLI as the container runs it, on Kafka ${kafkaInfo.version}`, () =
         // The image's environment (Dockerfile ENV) ...
         NODE_ENV: 'production',
         KAFKA_ARCHIVE_DATA_DIR: data,
+        NODE_COMPILE_CACHE: join(data, 'node-compile-cache'),
         // ... and what docker-compose.yml adds (the test bed's broker and S3 server).
         KAFKA_ARCHIVE_KAFKA__BROKERS: kafkaInfo.brokers.join(','),
         KAFKA_ARCHIVE_ARCHIVER__TOPICS: topic,
@@ -135,7 +136,7 @@ describe(`the CLI as the container runs it, on Kafka ${kafkaInfo.version}`, () =
       // Everything it wrote is under the data root and owned by the service user.
       const files = walk(data);
       const top = new Set(files.map((f) => f.path.split('/')[0]));
-      expect([...top].sort()).toEqual(['catalog', 'disk-history', 'hot']);
+      expect([...top].sort()).toEqual(['catalog', 'disk-history', 'hot', 'node-compile-cache']);
       for (const f of files) expect(f.uid, f.path).toBe(asRoot ? NOBODY : process.getuid?.());
       expect(readdirSync(app)).toEqual([]);
       if (asRoot) expect(strayFiles(NOBODY, data)).toEqual([]);
