@@ -620,6 +620,8 @@ console.log(
 );
 
 const results: RunResult[] = [];
+/** Runs of --runs that could not run here, with the reason the report prints for them. */
+const skipped = new Map<string, string>();
 try {
   for (const [run, client] of runs.flatMap((r) => clients.map((c) => [r, c] as const))) {
     console.log(`running ${run} (${client})... (${loadNote()})`);
@@ -642,6 +644,7 @@ try {
     } else if (run === 'kcat') {
       if (!onPath('kcat')) {
         console.log('  kcat: skipped (no kcat on PATH; Debian and Ubuntu: apt-get install kcat)');
+        skipped.set(run, 'skipped (no kcat on PATH)');
         continue;
       }
       results.push(await runKcat());
@@ -650,6 +653,7 @@ try {
         console.log(
           '  kafka-backup: skipped (no --kafka-backup /path/to/kafka-backup and no KAFKA_BACKUP_BIN)',
         );
+        skipped.set(run, 'skipped (no binary)');
         continue;
       }
       const dir = join(work, 'kafka-backup');
@@ -772,23 +776,14 @@ const cli = results.find((r) => r.name.startsWith('product: kafka-archive run'))
 if (cli) {
   const cliRate = payloadMB / (cli.totalMs / 1000);
   const refs: string[][] = [];
-  for (const [label, prefix] of [
-    ['kafka-backup backup (Rust peer)', 'peer: kafka-backup'],
-    ['kcat -C > /dev/null', 'native: kcat'],
-    ['bare kafkajs consumer', 'baseline'],
+  for (const [label, prefix, run] of [
+    ['kafka-backup backup (Rust peer)', 'peer: kafka-backup', 'kafka-backup'],
+    ['kcat -C > /dev/null', 'native: kcat', 'kcat'],
+    ['bare kafkajs consumer', 'baseline', 'baseline'],
   ] as const) {
     const ref = results.find((r) => r.name.startsWith(prefix));
     if (ref === undefined) {
-      refs.push([
-        label,
-        '-',
-        '-',
-        prefix === 'peer: kafka-backup'
-          ? 'skipped (no binary)'
-          : prefix === 'native: kcat' && !onPath('kcat')
-            ? 'skipped (no kcat on PATH)'
-            : 'not run',
-      ]);
+      refs.push([label, '-', '-', skipped.get(run) ?? 'not run']);
       continue;
     }
     const refRate = payloadMB / (ref.totalMs / 1000);

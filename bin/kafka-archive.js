@@ -4,7 +4,7 @@ import { enableCompileCache } from 'node:module';
 // V8's code cache for the product's and its dependencies' modules, kept between runs (Node's
 // compile cache: $NODE_COMPILE_CACHE, else node-compile-cache/ in the OS temporary directory;
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off). A start with a warm cache compiles none of the
-// ~1,500 modules the service loads again. Enabled before the product is imported, so it covers it.
+// modules it loaded before again. Enabled before the product is imported, so it covers it.
 enableCompileCache();
 const { exitWhenFlushed, main } = await import('../dist/cli/main.js');
 
