@@ -492,8 +492,17 @@ describe(`Kafka smoke on Kafka ${kafkaInfo.version} through ${testClient}`, () =
       await txp.disconnect();
     }
 
-    // Each transaction's 3 records are followed by a commit or abort marker.
-    expect((await admin.offsets(topic)).get(0)).toEqual({ low: 0n, high: 12n });
+    // Each transaction's 3 records are followed by a commit or abort marker. A commit returns
+    // once the coordinator has logged it and it writes the partition's marker just after; these
+    // offsets are read_committed (the last stable offset, 8 until that marker is in), so wait
+    // for the marker, then check the exact offsets.
+    let offsets: { low: bigint; high: bigint } | undefined;
+    await waitFor(
+      'the last commit marker',
+      async () => ((offsets = (await admin.offsets(topic)).get(0))?.high ?? 0n) >= 12n,
+      30_000,
+    );
+    expect(offsets).toEqual({ low: 0n, high: 12n });
 
     // read_committed (the adapter's GroupConsumer): only the committed records.
     const c = await startConsumer(`smoke-g-${rand()}`, [topic]);
